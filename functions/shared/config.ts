@@ -1,0 +1,112 @@
+/**
+ * Configuration, read once per cold start. Settings come from environment
+ * variables; secrets come from the environment locally and, in AWS, from the
+ * one Secrets Manager secret named by SECRET_ARN (cached, refreshed every
+ * SECRET_REFRESH_SECONDS so a rotation takes effect without a deploy).
+ */
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Settings {
+  bucketName: string;
+  tableName: string;
+  /** IANA zone of Engage Voice `call_start` values (they carry no offset). */
+  engageTimeZone: string;
+  /** Region for phone numbers without a country code. */
+  defaultPhoneRegion: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new ConfigError(`environment variable ${name} is not set`);
+  return value.trim();
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readSettings(env: Env = process.env): Settings {
+  const engageTimeZone = env.ENGAGE_VOICE_TIMEZONE?.trim() || 'UTC';
+  if (!isValidTimeZone(engageTimeZone)) {
+    throw new ConfigError(`ENGAGE_VOICE_TIMEZONE "${engageTimeZone}" is not an IANA time zone (e.g. America/New_York)`);
+  }
+  const defaultPhoneRegion = (env.DEFAULT_PHONE_REGION?.trim() || 'US').toUpperCase();
+  if (!/^[A-Z]{2}$/.test(defaultPhoneRegion)) {
+    throw new ConfigError(`DEFAULT_PHONE_REGION "${defaultPhoneRegion}" is not a two-letter region code`);
+  }
+  return {
+    bucketName: required(env, 'BUCKET_NAME'),
+    tableName: required(env, 'TABLE_NAME'),
+    engageTimeZone,
+    defaultPhoneRegion,
+  };
+}
+
+/** Every secret and token, by the environment variable (and secret JSON key) that holds it. */
+export const SECRET_NAMES = [
+  'WATSONX_AUDIO_SECRET',
+  'VOLUBILE_WEBHOOK_SECRET',
+  'VOLUBILE_WEBHOOK_TOKEN',
+  'SYNTHFLOW_WEBHOOK_SECRET',
+  'SYNTHFLOW_WEBHOOK_TOKEN',
+  'ENGAGE_VOICE_TOKEN',
+  'ENGAGE_VOICE_BASIC_AUTH',
+] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+export type Secrets = Partial<Record<SecretName, string>>;
+
+/** Only non-empty values count as configured. */
+export function pickSecrets(values: Record<string, unknown>): Secrets {
+  const out: Secrets = {};
+  for (const name of SECRET_NAMES) {
+    const v = values[name];
+    if (typeof v === 'string' && v.trim() !== '') out[name] = v;
+  }
+  return out;
+}
+
+export type SecretsProvider = () => Promise<Secrets>;
+
+/**
+ * Secrets for this process. With SECRET_ARN set (in AWS), the secret's JSON is
+ * fetched on first use and again once it is older than the refresh interval;
+ * a failed refresh keeps serving the last good value. Without it, the
+ * environment variables are the secrets.
+ */
+export function createSecretsProvider(env: Env = process.env): SecretsProvider {
+  const secretId = env.SECRET_ARN?.trim();
+  if (!secretId) {
+    const fromEnv = pickSecrets(env);
+    return async () => fromEnv;
+  }
+  const refreshMs = Number(env.SECRET_REFRESH_SECONDS ?? 300) * 1000;
+  let cached: { value: Secrets; at: number } | undefined;
+  let inflight: Promise<Secrets> | undefined;
+  const fetchSecret = async (): Promise<Secrets> => {
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const client = new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
+    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const parsed: unknown = JSON.parse(out.SecretString ?? '{}');
+    if (typeof parsed !== 'object' || parsed === null) throw new ConfigError('the webhook secret is not a JSON object');
+    return pickSecrets(parsed as Record<string, unknown>);
+  };
+  return async () => {
+    const now = Date.now();
+    if (cached && now - cached.at < refreshMs) return cached.value;
+    inflight ??= fetchSecret()
+      .then((value) => { cached = { value, at: Date.now() }; return value; })
+      .catch((err: unknown) => { if (cached) return cached.value; throw err; })
+      .finally(() => { inflight = undefined; });
+    return inflight;
+  };
+}

@@ -1,0 +1,100 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { HttpError, MethodNotAllowed, ServiceUnavailable } from './errors.ts';
+import { decodeEvent, type WebhookRequest } from './request.ts';
+import { Logger, errorFields } from './log.ts';
+import { readSettings, createSecretsProvider, type Settings, type Secrets } from './config.ts';
+import type { Outcome } from './storage.ts';
+
+/**
+ * The one place a request becomes a response (middy's http-error-handler idea):
+ * decode the event, check the method, run the handler's pipeline, map typed
+ * errors to JSON `{ error, message }`, count the outcome as an embedded metric,
+ * and log one line per request with nothing secret or personal in it.
+ */
+
+export type LambdaHandler = (event: APIGatewayProxyEventV2, context?: Partial<Context>) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface Invocation {
+  req: WebhookRequest;
+  log: Logger;
+  settings: Settings;
+  /** Resolves the current secrets (cached; refreshed in AWS). */
+  secrets: () => Promise<Secrets>;
+}
+
+export interface Accepted {
+  /** Which source the delivery was for (metrics dimension). */
+  source: string;
+  outcome: Outcome;
+  /** Extra fields for the response body (ids, keys); nothing secret. */
+  body?: Record<string, unknown>;
+  statusCode?: number;
+}
+
+export interface HandlerOptions {
+  name: string;
+  methods: readonly string[];
+  /** Metrics/log label for a request rejected before its source is known. */
+  sourceOf?: (req: WebhookRequest) => string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(err: HttpError): APIGatewayProxyStructuredResultV2 {
+  return jsonResponse(err.statusCode, { error: err.code, message: err.message }, err.headers);
+}
+
+let settings: Settings | undefined;
+let secrets: (() => Promise<Secrets>) | undefined;
+
+/** Test seam: forget configuration read from the environment, as a new cold start would. */
+export function resetConfiguration(): void {
+  settings = undefined;
+  secrets = undefined;
+}
+
+export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => Promise<Accepted>): LambdaHandler {
+  return async (event, context) => {
+    const started = Date.now();
+    const requestId = context?.awsRequestId ?? event.requestContext?.requestId ?? 'local';
+    let log = new Logger({ handler: opts.name, requestId });
+    let source = opts.name;
+    try {
+      settings ??= readSettings();
+      const provider = (secrets ??= createSecretsProvider());
+      const req = decodeEvent(event);
+      source = opts.sourceOf?.(req) ?? opts.name;
+      log = log.child({ source });
+      if (!opts.methods.includes(req.method)) throw new MethodNotAllowed(opts.methods);
+      const loadSecrets = async () => {
+        try {
+          return await provider();
+        } catch (err) {
+          log.error('secrets unavailable', errorFields(err));
+          throw new ServiceUnavailable('configuration is unavailable, retry later', err);
+        }
+      };
+      const result = await run({ req, log, settings, secrets: loadSecrets });
+      const metricName = result.outcome === 'stored' ? 'Accepted' : result.outcome === 'duplicate' ? 'Duplicate' : 'Stale';
+      log.metric(metricName, { Source: result.source });
+      log.info('delivery accepted', { outcome: result.outcome, status: result.statusCode ?? 200, ms: Date.now() - started });
+      return jsonResponse(result.statusCode ?? 200, { ok: true, outcome: result.outcome, ...result.body });
+    } catch (err) {
+      if (err instanceof HttpError) {
+        const kind = err.statusCode >= 500 ? 'Unavailable' : 'Rejected';
+        log.metric(kind, { Source: source, Reason: err.code });
+        log.warn(err.statusCode >= 500 ? 'delivery failed' : 'delivery rejected', {
+          status: err.statusCode, reason: err.code, ms: Date.now() - started,
+        });
+        return errorResponse(err);
+      }
+      log.error('unhandled error', { ...errorFields(err), ms: Date.now() - started });
+      log.metric('Error', { Source: source });
+      return jsonResponse(500, { error: 'internal_error', message: 'internal error' });
+    }
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The one call model every vendor is normalized into (DESIGN.md section 3).
+ * A field means the same thing whichever vendor filled it in.
+ */
+
+export const SOURCES = ['watsonx', 'volubile', 'synthflow', 'engage-voice'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export const CALL_STATUSES = [
+  'completed', 'failed', 'no-answer', 'busy', 'voicemail', 'canceled', 'transferred', 'in-progress', 'unknown',
+] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+export type Speaker = 'agent' | 'customer' | 'unknown';
+
+export interface TranscriptTurn {
+  speaker: Speaker;
+  text: string;
+}
+
+export interface Recording {
+  /** Vendor's recording id (watsonx recording_id), or a stable id derived from the URL. */
+  id: string;
+  /** Where we stored the audio in our bucket, when we hold the bytes. */
+  s3Key?: string;
+  /** Where the vendor serves the audio, when it only sent a link. */
+  sourceUrl?: string;
+  contentType: string;
+  bytes?: number;
+  /** SHA-256 (hex) of the audio bytes exactly as received. */
+  sha256?: string;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+export interface Agent {
+  id?: string;
+  name?: string;
+}
+
+/** One normalized call (or, for watsonx and Engage Voice, one recording / agent segment of it). */
+export interface CallRecord {
+  source: Source;
+  /** watsonx session_id, Volubile id, Synthflow call_id, Engage Voice uii. */
+  callId: string;
+  status?: CallStatus;
+  /** The vendor's own status or end reason, verbatim. */
+  statusDetail?: string;
+  direction?: 'inbound' | 'outbound';
+  /** E.164 when it can be made so, else the vendor's string (possibly masked). */
+  customerNumber?: string;
+  dialedNumber?: string;
+  agent?: Agent;
+  /** ISO-8601 UTC. */
+  startedAt?: string;
+  endedAt?: string;
+  durationSec?: number;
+  transcript?: TranscriptTurn[];
+  summary?: string;
+  extracted?: Record<string, unknown>;
+  labels?: Record<string, string>;
+  recordings: Recording[];
+  /** Key of the request body as archived in S3. */
+  rawS3Key: string;
+  /** When our endpoint received the delivery, ISO-8601 UTC. */
+  receivedAt: string;
+}
+
+/** What a vendor adapter produces before storage assigns archive keys. */
+export type NormalizedCall = Omit<CallRecord, 'rawS3Key' | 'receivedAt'>;

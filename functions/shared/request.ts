@@ -1,0 +1,94 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { BadRequest, PayloadTooLarge } from './errors.ts';
+
+/**
+ * Lambda's synchronous invocation payload limit is 6 MB for the whole event;
+ * with base64 and the event envelope, about 4.4 MB of binary body fits.
+ * API Gateway itself stops at 10 MB. We refuse anything above the Lambda
+ * figure with a 413 that says so, instead of letting the platform fail opaquely.
+ */
+export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+export const MAX_BODY_BYTES = Math.floor((MAX_EVENT_BYTES - 64 * 1024) * 3 / 4);
+
+export interface ContentType {
+  /** lower-cased `type/subtype` */
+  type: string;
+  /** parameter names lower-cased, values verbatim (quotes removed) */
+  params: Record<string, string>;
+}
+
+/** A decoded API Gateway HTTP API v2 request: what every handler works from. */
+export interface WebhookRequest {
+  method: string;
+  path: string;
+  pathParameters: Record<string, string>;
+  /** lower-cased names; repeated headers joined with commas, as API Gateway does */
+  headers: Record<string, string>;
+  /** first value of each query parameter, decoded */
+  query: Record<string, string>;
+  /** the body bytes exactly as the sender sent them */
+  body: Buffer;
+  contentType: ContentType | undefined;
+  requestId: string;
+  receivedAt: Date;
+}
+
+function dict(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+export function parseContentType(value: string | undefined): ContentType | undefined {
+  if (!value) return undefined;
+  const [head = '', ...rest] = value.split(';');
+  const type = head.trim().toLowerCase();
+  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type)) return undefined;
+  const params = dict();
+  for (const part of rest) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    let v = part.slice(eq + 1).trim();
+    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
+    if (name && !(name in params)) params[name] = v;
+  }
+  return { type, params };
+}
+
+function parseQuery(raw: string | undefined): Record<string, string> {
+  const out = dict();
+  if (!raw) return out;
+  for (const [k, v] of new URLSearchParams(raw)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+export function decodeEvent(event: APIGatewayProxyEventV2, now = new Date()): WebhookRequest {
+  const headers = dict();
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+  const rawBody = event.body ?? '';
+  if (rawBody.length > MAX_EVENT_BYTES) {
+    throw new PayloadTooLarge(`request body is larger than the ${MAX_BODY_BYTES} bytes a webhook may send`);
+  }
+  let body: Buffer;
+  if (event.isBase64Encoded) {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(rawBody)) throw new BadRequest('body is not valid base64', 'invalid_encoding');
+    body = Buffer.from(rawBody, 'base64');
+  } else {
+    body = Buffer.from(rawBody, 'utf8');
+  }
+  if (body.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLarge(`request body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES} bytes`);
+  }
+  const pathParameters = dict();
+  for (const [k, v] of Object.entries(event.pathParameters ?? {})) if (v !== undefined) pathParameters[k] = v;
+  return {
+    method: event.requestContext?.http?.method?.toUpperCase() ?? 'GET',
+    path: event.rawPath ?? '/',
+    pathParameters,
+    headers,
+    query: parseQuery(event.rawQueryString),
+    body,
+    contentType: parseContentType(headers['content-type']),
+    requestId: event.requestContext?.requestId ?? 'local',
+    receivedAt: now,
+  };
+}

@@ -1,0 +1,218 @@
+import { createHash } from 'node:crypto';
+import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ServiceUnavailable } from './errors.ts';
+import type { CallRecord, NormalizedCall, Source } from './model.ts';
+import { TABLE_SCHEMA, callPk, dayPk, phonePk } from './table.ts';
+import { type Logger, errorFields } from './log.ts';
+
+/**
+ * S3 is the system of record, DynamoDB the index (DESIGN.md section 4).
+ *
+ * Order of writes for one delivery, each step idempotent so that a retry after
+ * a partial failure completes the work:
+ *   1. extra objects (watsonx audio), then the raw body, to S3 under keys that
+ *      depend only on the content: a retry writes the same key with the same
+ *      bytes (and, in AWS, `If-None-Match: *` makes the second write a no-op);
+ *   2. one conditional put of the index item: it is written only if there is
+ *      none, or the stored one is older (version, then digest, decide), so
+ *      duplicates and stale events never overwrite what is there.
+ * Nothing points at an object that is not stored yet.
+ *
+ * SDK clients are created once per cold start and configured only by the
+ * standard SDK environment (region, endpoints, credentials, checksum mode).
+ * Timeouts are deliberate: a vendor waits at most a few seconds (watsonx: its
+ * configured 1–30 s, then hangs up), so a storage call that stalls is cut off
+ * and answered with a 503 the vendor can retry, instead of hanging the call.
+ */
+
+export const S3_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 6_000, maxAttempts: 2 } as const;
+export const DDB_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 3 } as const;
+
+const s3 = new S3Client({
+  maxAttempts: S3_TIMEOUTS.maxAttempts,
+  requestHandler: { connectionTimeout: S3_TIMEOUTS.connectionTimeout, requestTimeout: S3_TIMEOUTS.requestTimeout },
+});
+const ddb = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    maxAttempts: DDB_TIMEOUTS.maxAttempts,
+    requestHandler: { connectionTimeout: DDB_TIMEOUTS.connectionTimeout, requestTimeout: DDB_TIMEOUTS.requestTimeout },
+  }),
+  { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
+);
+
+export interface StorageTarget {
+  bucketName: string;
+  tableName: string;
+}
+
+export interface StoredObject {
+  key: string;
+  body: Uint8Array;
+  contentType: string;
+}
+
+export interface Delivery {
+  call: NormalizedCall;
+  /** Sort key of the item: CALL, REC#<id> or SEG#<id> (see table.ts). */
+  sk: string;
+  /** The request body exactly as received, and how to name it in the archive. */
+  raw: { bytes: Uint8Array; contentType: string; extension: string };
+  /** Objects to store before the raw body (watsonx audio). */
+  objects?: StoredObject[];
+  /** Orders events for the same item: the highest wins (epoch ms of the vendor's event time). */
+  version: number;
+  receivedAt: Date;
+}
+
+export type Outcome = 'stored' | 'duplicate' | 'stale';
+
+export interface StoreResult {
+  outcome: Outcome;
+  rawS3Key: string;
+  /** Only for deliveries stored with `indexBestEffort`: the index write failed, S3 holds the bytes. */
+  indexError?: boolean;
+}
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** `yyyy/mm/dd` of an ISO timestamp (UTC), for archive keys. */
+export function datePath(iso: string): string {
+  return iso.slice(0, 10).replaceAll('-', '/');
+}
+
+/** S3 key segments are ids that parsers already restricted; this is a second, independent guard. */
+export function keySegment(id: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,199}$/.test(id) || id.includes('..')) {
+    throw new Error(`unsafe key segment`);
+  }
+  return id;
+}
+
+export function rawKeyFor(source: Source, callId: string, dayIso: string, digest: string, extension: string): string {
+  return `raw/${source}/${datePath(dayIso)}/${keySegment(callId)}/${digest}.${extension}`;
+}
+
+/** Day a call belongs to: the UTC day it started, else the day we received it. */
+export function callDay(call: Pick<NormalizedCall, 'startedAt'>, receivedAt: Date): string {
+  return call.startedAt ?? receivedAt.toISOString();
+}
+
+export async function putObject(target: StorageTarget, obj: StoredObject): Promise<void> {
+  try {
+    await s3.send(new PutObjectCommand({
+      Bucket: target.bucketName,
+      Key: obj.key,
+      Body: obj.body,
+      ContentType: obj.contentType,
+      ContentLength: obj.body.byteLength,
+      IfNoneMatch: '*',
+    }));
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    // 412: the key already holds the (content-addressed) object; 409: a concurrent identical write.
+    if (status === 412 || status === 409) return;
+    throw err;
+  }
+}
+
+export interface IndexItem {
+  PK: string;
+  SK: string;
+  GSI1PK: string;
+  GSI1SK: string;
+  GSI2PK?: string;
+  GSI2SK?: string;
+  source: Source;
+  callId: string;
+  version: number;
+  digest: string;
+  record: CallRecord;
+}
+
+export function indexItem(record: CallRecord, sk: string, version: number, digest: string): IndexItem {
+  const at = record.startedAt ?? record.receivedAt;
+  const sortKey = `${at}#${record.source}#${record.callId}#${sk}`;
+  const e164 = record.customerNumber?.startsWith('+') && /^\+\d{6,15}$/.test(record.customerNumber) ? record.customerNumber : undefined;
+  return {
+    PK: callPk(record.source, record.callId),
+    SK: sk,
+    GSI1PK: dayPk(at.slice(0, 10)),
+    GSI1SK: sortKey,
+    ...(e164 ? { GSI2PK: phonePk(e164), GSI2SK: sortKey } : {}),
+    source: record.source,
+    callId: record.callId,
+    version,
+    digest,
+    record: fitItem(record),
+  };
+}
+
+/** DynamoDB items stop at 400 KB: a very long transcript stays in the S3 archive only. */
+function fitItem(record: CallRecord): CallRecord {
+  if (Buffer.byteLength(JSON.stringify(record)) < 300_000) return record;
+  const { transcript: _omitted, ...rest } = record;
+  return { ...rest, extracted: { ...rest.extracted, transcriptOmitted: true } };
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+/** Conditional put: written if new, or newer than what is stored; otherwise tells duplicate from stale. */
+export async function putIndex(target: StorageTarget, item: IndexItem): Promise<Outcome> {
+  const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
+  try {
+    await ddb.send(new PutCommand({
+      TableName: target.tableName,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#pk) OR #v < :v OR (#v = :v AND #d < :d)',
+      ExpressionAttributeNames: { '#pk': PK, '#v': 'version', '#d': 'digest' },
+      ExpressionAttributeValues: { ':v': item.version, ':d': item.digest },
+    }));
+    return 'stored';
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+  const existing = await ddb.send(new GetCommand({
+    TableName: target.tableName,
+    Key: { [PK]: item.PK, [SK]: item.SK },
+    ConsistentRead: true,
+    ProjectionExpression: '#d',
+    ExpressionAttributeNames: { '#d': 'digest' },
+  }));
+  return existing.Item?.digest === item.digest ? 'duplicate' : 'stale';
+}
+
+export interface StoreOptions {
+  /**
+   * watsonx: once the audio is safe in S3, answer 2xx even if the index write
+   * fails (a failure would hang up on the caller); the failure is logged and
+   * counted, and a reindex repairs it.
+   */
+  indexBestEffort?: boolean;
+}
+
+export async function store(target: StorageTarget, d: Delivery, log: Logger, opts: StoreOptions = {}): Promise<StoreResult> {
+  const digest = sha256Hex(d.raw.bytes);
+  const rawS3Key = rawKeyFor(d.call.source, d.call.callId, callDay(d.call, d.receivedAt), digest, d.raw.extension);
+  try {
+    for (const obj of d.objects ?? []) await putObject(target, obj);
+    await putObject(target, { key: rawS3Key, body: d.raw.bytes, contentType: d.raw.contentType });
+  } catch (err) {
+    log.error('archive write failed', { ...errorFields(err), source: d.call.source });
+    throw new ServiceUnavailable('storage is unavailable, retry later', err);
+  }
+  const record: CallRecord = { ...d.call, rawS3Key, receivedAt: d.receivedAt.toISOString() };
+  try {
+    const outcome = await putIndex(target, indexItem(record, d.sk, d.version, digest));
+    return { outcome, rawS3Key };
+  } catch (err) {
+    log.error('index write failed', { ...errorFields(err), source: d.call.source, rawS3Key });
+    if (opts.indexBestEffort) return { outcome: 'stored', rawS3Key, indexError: true };
+    throw new ServiceUnavailable('storage is unavailable, retry later', err);
+  }
+}

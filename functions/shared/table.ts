@@ -1,0 +1,59 @@
+/**
+ * The single-table key schema: one source of truth for the CDK stack, the local
+ * DynamoDB server, the handlers and the read-back tools.
+ *
+ * Items (one per natural key):
+ *   PK = CALL#<source>#<callId>
+ *   SK = CALL                      Volubile and Synthflow calls
+ *        REC#<recording_id>        a watsonx recording of a session
+ *        SEG#<segment id>          an Engage Voice agent segment
+ * Indexes:
+ *   ByDay    GSI1PK = DAY#<yyyy-mm-dd> (UTC day the call started), GSI1SK = <startedAt>#<source>#<callId>#<SK>
+ *   ByPhone  GSI2PK = PHONE#<customer E.164>,                     GSI2SK = same as GSI1SK
+ */
+
+export const TABLE_SCHEMA = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  indexes: {
+    byDay: { indexName: 'ByDay', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+    byPhone: { indexName: 'ByPhone', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  },
+} as const;
+
+export const CALL_SK = 'CALL';
+
+export function callPk(source: string, callId: string): string {
+  return `CALL#${source}#${callId}`;
+}
+
+export function dayPk(isoDay: string): string {
+  return `DAY#${isoDay}`;
+}
+
+export function phonePk(e164: string): string {
+  return `PHONE#${e164}`;
+}
+
+/** The same table, as a CreateTable input (used by local mode and tests). */
+export function createTableInput(tableName: string) {
+  const { partitionKey, sortKey, indexes } = TABLE_SCHEMA;
+  const attrs = [partitionKey, sortKey, ...Object.values(indexes).flatMap((i) => [i.partitionKey, i.sortKey])];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: attrs.map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: sortKey, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: Object.values(indexes).map((i) => ({
+      IndexName: i.indexName,
+      KeySchema: [
+        { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}
