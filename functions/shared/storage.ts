@@ -51,6 +51,8 @@ export interface StoredObject {
   key: string;
   body: Uint8Array;
   contentType: string;
+  /** S3 user metadata (x-amz-meta-*), e.g. what a reindex needs that is not in the body. */
+  metadata?: Record<string, string>;
 }
 
 export interface Delivery {
@@ -109,6 +111,7 @@ export async function putObject(target: StorageTarget, obj: StoredObject): Promi
       Body: obj.body,
       ContentType: obj.contentType,
       ContentLength: obj.body.byteLength,
+      Metadata: obj.metadata,
       IfNoneMatch: '*',
     }));
   } catch (err) {
@@ -201,7 +204,12 @@ export async function store(target: StorageTarget, d: Delivery, log: Logger, opt
   const rawS3Key = rawKeyFor(d.call.source, d.call.callId, callDay(d.call, d.receivedAt), digest, d.raw.extension);
   try {
     for (const obj of d.objects ?? []) await putObject(target, obj);
-    await putObject(target, { key: rawS3Key, body: d.raw.bytes, contentType: d.raw.contentType });
+    await putObject(target, {
+      key: rawS3Key,
+      body: d.raw.bytes,
+      contentType: d.raw.contentType,
+      metadata: { 'received-at': d.receivedAt.toISOString() },
+    });
   } catch (err) {
     log.error('archive write failed', { ...errorFields(err), source: d.call.source });
     throw new ServiceUnavailable('storage is unavailable, retry later', err);
