@@ -68,3 +68,23 @@ export interface CallRecord {
 
 /** What a vendor adapter produces before storage assigns archive keys. */
 export type NormalizedCall = Omit<CallRecord, 'rawS3Key' | 'receivedAt'>;
+
+/**
+ * What a source's pure interpreter makes of an (authenticated) raw body: the
+ * normalized call, the sort key of its index item, and the version that orders
+ * events for that item (highest wins; epoch ms of the vendor's event time).
+ * The handler and the reindex tool both go through it, so a rebuilt index
+ * equals the live one.
+ */
+export interface Interpretation {
+  call: NormalizedCall;
+  sk: string;
+  version: number;
+}
+
+/** What interpreters may depend on besides the bytes. */
+export interface InterpretContext {
+  engageTimeZone: string;
+  defaultPhoneRegion: string;
+  receivedAt: Date;
+}
