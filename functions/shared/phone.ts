@@ -10,7 +10,7 @@ export function toE164(input: string | undefined, defaultRegion: string): string
   if (input === undefined) return undefined;
   const trimmed = input.trim();
   if (trimmed === '' || /[xX*]/.test(trimmed)) return undefined;
-  if (!/^[+()\d\s.\-]{3,32}$/.test(trimmed)) return undefined;
+  if (!/^[+()\d\s.-]{3,32}$/.test(trimmed)) return undefined;
   const parsed = parsePhoneNumberFromString(trimmed, defaultRegion.toUpperCase() as CountryCode);
   if (!parsed || !parsed.isPossible()) return undefined;
   return parsed.number;
@@ -24,7 +24,7 @@ export function normalizePhone(input: string | undefined, defaultRegion: string)
   const e164 = toE164(input, defaultRegion);
   if (e164) return e164;
   const trimmed = input?.trim();
-  if (!trimmed || trimmed.length > 32 || !/^[+()\dxX*\s.\-]+$/.test(trimmed)) return undefined;
+  if (!trimmed || trimmed.length > 32 || !/^[+()\dxX*\s.-]+$/.test(trimmed)) return undefined;
   return trimmed;
 }
 
