@@ -1,0 +1,183 @@
+/**
+ * `npm run calls -- <command>`: read calls back from the storage the handlers
+ * write (local data, a running `npm start`, or a deployed stack with --stack).
+ * See docs/calls.md.
+ */
+import { parseArgs } from 'node:util';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { toE164 } from '#shared/phone';
+import { SOURCES } from '#shared/model';
+import { isSource } from './calls/model.ts';
+import { DEFAULT_DAYS } from './calls/reader.ts';
+import { listTable, presentCall, showText, clean } from './calls/format.ts';
+import { localTarget, stackTarget, UsageError, type Target } from './calls/target.ts';
+import { asWav } from './calls/wav.ts';
+
+const USAGE = `Usage: npm run calls -- <command> [options]
+
+Commands:
+  list [--day YYYY-MM-DD] [--phone <number>] [--source <source>] [--limit N] [--days N]
+                                  calls, newest first (default: the last ${DEFAULT_DAYS} days, 20 calls)
+  show <source> <callId>          one call: items, recordings, transcript, extracted data
+  audio <source> <callId> [--out <dir>]
+                                  write each stored recording as a WAV file (default dir: .)
+
+Options:
+  --json           print the normalized model as JSON (docs/calls.md)
+  --reveal         show phone numbers in full (masked by default)
+  --stack <name>   read a deployed stack instead of local data
+Sources: ${SOURCES.join(', ')}`;
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t + '\n'),
+  err: (t) => process.stderr.write(t + '\n'),
+};
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}`);
+  return n;
+}
+
+function sourceArg(raw: string | undefined): (typeof SOURCES)[number] {
+  if (raw === undefined || !isSource(raw)) throw new UsageError(`source must be one of ${SOURCES.join(', ')}`);
+  return raw;
+}
+
+function safeFileName(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'recording';
+}
+
+/** Runs one command; returns the process exit code. */
+export async function main(argv: string[], io: Io = processIo, env: Record<string, string | undefined> = process.env): Promise<number> {
+  let target: Target | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        day: { type: 'string' },
+        phone: { type: 'string' },
+        source: { type: 'string' },
+        limit: { type: 'string' },
+        days: { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        reveal: { type: 'boolean', default: false },
+        stack: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    const [command, ...args] = positionals;
+    if (values.help || command === undefined || command === 'help') {
+      io.out(USAGE);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    if (!['list', 'show', 'audio'].includes(command)) throw new UsageError(`unknown command "${command}"`);
+    const fmt = { reveal: values.reveal };
+
+    // Check every argument before touching storage.
+    let list: Parameters<Target['reader']['listCalls']>[0] | undefined;
+    let one: { source: (typeof SOURCES)[number]; callId: string } | undefined;
+    if (command === 'list') {
+      if (args.length) throw new UsageError(`list takes no positional arguments`);
+      if (values.day !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(values.day) || Number.isNaN(Date.parse(values.day)))) {
+        throw new UsageError('--day must be a date YYYY-MM-DD (UTC)');
+      }
+      let phone: string | undefined;
+      if (values.phone !== undefined) {
+        phone = toE164(values.phone, env.DEFAULT_PHONE_REGION?.trim() || 'US');
+        if (!phone) throw new UsageError('--phone is not a phone number (use +<country><number>, or set DEFAULT_PHONE_REGION)');
+      }
+      list = {
+        limit: positiveInt('limit', values.limit, 20, 1000),
+        days: positiveInt('days', values.days, DEFAULT_DAYS, 3660),
+        ...(values.day ? { day: values.day } : {}),
+        ...(phone ? { phone } : {}),
+        ...(values.source !== undefined ? { source: sourceArg(values.source) } : {}),
+      };
+    } else {
+      if (args.length !== 2) throw new UsageError(`${command} needs <source> <callId>`);
+      one = { source: sourceArg(args[0]), callId: args[1] ?? '' };
+    }
+
+    target = values.stack ? await stackTarget(values.stack) : await localTarget(env);
+    const { reader } = target;
+
+    if (list) {
+      const started = Date.now();
+      const result = await reader.listCalls(list);
+      if (values.json) {
+        io.out(JSON.stringify(result.calls.map((c) => presentCall(c, fmt)), null, 2));
+      } else {
+        io.out(result.calls.length ? listTable(result.calls, fmt) : 'No calls found.');
+        const first = result.searched.at(-1);
+        const range = list.phone ? 'by phone' : result.searched.length > 1 ? `days ${first} … ${result.searched[0]}` : `day ${result.searched[0] ?? ''}`;
+        io.err(`${result.calls.length} call(s), ${range}, ${result.queries} queries + ${result.calls.length} call reads, ${Date.now() - started} ms, from ${target.description}`);
+      }
+      return 0;
+    }
+
+    if (!one) return 2;
+    const call = await reader.getCall(one.source, one.callId);
+    if (!call) {
+      io.err(`No call ${one.source} ${clean(one.callId)} in ${target.description}.`);
+      return 1;
+    }
+    if (command === 'show') {
+      io.out(values.json ? JSON.stringify(presentCall(call, fmt), null, 2) : showText(call, fmt));
+      return 0;
+    }
+
+    const outDir = resolve(values.out ?? '.');
+    await mkdir(outDir, { recursive: true });
+    let written = 0;
+    for (const [i, rec] of call.call.recordings.entries()) {
+      if (rec.s3Key) {
+        const obj = await reader.getObject(rec.s3Key);
+        const wav = asWav(obj.body, obj.contentType ?? rec.contentType);
+        if (!wav) {
+          io.err(`${clean(rec.id)}: ${clean(obj.contentType ?? rec.contentType)} is not audio we can make a WAV of; skipped`);
+          continue;
+        }
+        const file = join(outDir, `${safeFileName(`${one.source}-${one.callId}-${String(i + 1).padStart(2, '0')}-${rec.id}`)}.wav`);
+        await writeFile(file, wav);
+        written++;
+        io.out(`${file}  ${wav.length} bytes`);
+      } else if (rec.sourceUrl) {
+        io.out(`${clean(rec.id)}: not stored here, the vendor serves it at ${clean(rec.sourceUrl)}`);
+      } else {
+        io.out(`${clean(rec.id)}: no audio stored and no link`);
+      }
+    }
+    if (!call.call.recordings.length) io.err('This call has no recordings.');
+    else io.err(`${written} WAV file(s) written to ${outDir}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`calls: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof Error && err.name === 'ResourceNotFoundException') {
+      io.err(`calls: the table does not exist yet in ${target?.description ?? 'this storage'} (no call stored so far)`);
+      return 1;
+    }
+    io.err(`calls: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    return 1;
+  } finally {
+    await target?.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,191 @@
+import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Source } from '#shared/model';
+import { TABLE_SCHEMA, callPk, dayPk, phonePk } from '#shared/table';
+import { parseItem, mergeItems, callKey, type CallItem, type GroupedCall } from './model.ts';
+
+/**
+ * Reads calls back from the storage the handlers write: Query on the table's
+ * key and on its ByDay / ByPhone indexes, never a Scan, and GetObject for audio.
+ */
+
+export interface CallReaderOptions {
+  bucketName: string;
+  tableName: string;
+  s3?: S3Client;
+  ddb?: DynamoDBDocumentClient;
+}
+
+export interface ListOptions {
+  /** UTC day, YYYY-MM-DD: only calls that started that day. */
+  day?: string;
+  /** E.164 customer number (use toE164 on user input first). */
+  phone?: string;
+  source?: Source;
+  /** Number of calls (not items). */
+  limit: number;
+  /** Without day or phone: how many days to walk back from `today`. */
+  days?: number;
+  today?: Date;
+}
+
+export interface ListResult {
+  calls: GroupedCall[];
+  /** Days (or partitions) queried, for the user to see how far back the list looked. */
+  searched: string[];
+  /** Queries sent, to keep the tool honest about its cost. */
+  queries: number;
+}
+
+export const DEFAULT_DAYS = 30;
+const PAGE = 100;
+/** Days queried at once while walking back; results are still consumed newest first. */
+const DAY_BATCH = 7;
+
+export function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+export function daysBack(today: Date, count: number): string[] {
+  const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+  return Array.from({ length: count }, (_, i) => isoDay(new Date(start - i * 86_400_000)));
+}
+
+export class CallReader {
+  readonly bucketName: string;
+  readonly tableName: string;
+  private readonly s3: S3Client;
+  private readonly ddb: DynamoDBDocumentClient;
+  queries = 0;
+
+  constructor(opts: CallReaderOptions) {
+    this.bucketName = opts.bucketName;
+    this.tableName = opts.tableName;
+    this.s3 = opts.s3 ?? new S3Client({ forcePathStyle: true });
+    this.ddb = opts.ddb ?? DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  }
+
+  destroy(): void {
+    this.s3.destroy();
+    this.ddb.destroy();
+  }
+
+  /** Every item of one call (Query on its partition key). */
+  async getCall(source: Source, callId: string): Promise<GroupedCall | undefined> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey },
+      ExpressionAttributeValues: { ':pk': callPk(source, callId) },
+    });
+    return items.length ? mergeItems(items) : undefined;
+  }
+
+  /** Calls newest first (by start time), each merged from all its items. */
+  async listCalls(opts: ListOptions): Promise<ListResult> {
+    const before = this.queries;
+    const order: { source: Source; callId: string }[] = [];
+    const seen = new Set<string>();
+    const searched: string[] = [];
+    const take = (items: CallItem[]): boolean => {
+      for (const { record } of items) {
+        const key = callKey(record.source, record.callId);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        order.push({ source: record.source, callId: record.callId });
+        if (order.length >= opts.limit) return true;
+      }
+      return false;
+    };
+
+    if (opts.phone !== undefined) {
+      const { partitionKey, sortKey, indexName } = TABLE_SCHEMA.indexes.byPhone;
+      searched.push(phonePk(opts.phone));
+      await this.queryPages(this.indexQuery(indexName, partitionKey, phonePk(opts.phone), opts, opts.day ? { name: sortKey, prefix: opts.day } : undefined), take);
+    } else {
+      const { partitionKey, indexName } = TABLE_SCHEMA.indexes.byDay;
+      const days = opts.day ? [opts.day] : daysBack(opts.today ?? new Date(), opts.days ?? DEFAULT_DAYS);
+      walk: for (let i = 0; i < days.length; i += DAY_BATCH) {
+        const batch = days.slice(i, i + DAY_BATCH);
+        // Fetch a week at once, consume it day by day, newest first: stop at the limit.
+        const results = await Promise.all(batch.map((day) => this.firstPages(indexName, partitionKey, dayPk(day), opts)));
+        for (const [j, day] of batch.entries()) {
+          searched.push(day);
+          const result = results[j];
+          if (!result) continue;
+          if (take(result.items)) break walk;
+          if (result.next && await this.queryPages({ ...this.indexQuery(indexName, partitionKey, dayPk(day), opts), ExclusiveStartKey: result.next }, take)) break walk;
+        }
+      }
+    }
+
+    const calls = await Promise.all(order.map((c) => this.getCall(c.source, c.callId)));
+    return {
+      calls: calls.filter((c) => c !== undefined),
+      searched,
+      queries: this.queries - before,
+    };
+  }
+
+  /** The bytes of an object in our bucket. */
+  async getObject(key: string): Promise<{ body: Uint8Array; contentType: string | undefined }> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
+    if (!out.Body) throw new Error(`object ${key} has no body`);
+    return { body: await out.Body.transformToByteArray(), contentType: out.ContentType };
+  }
+
+  private indexQuery(indexName: string, pkName: string, pk: string, opts: ListOptions, sortPrefix?: { name: string; prefix: string }): QueryCommandInput {
+    const names: Record<string, string> = { '#pk': pkName };
+    const values: Record<string, unknown> = { ':pk': pk };
+    let condition = '#pk = :pk';
+    if (sortPrefix) {
+      names['#sk'] = sortPrefix.name;
+      values[':prefix'] = sortPrefix.prefix;
+      condition += ' AND begins_with(#sk, :prefix)';
+    }
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: indexName,
+      KeyConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+      Limit: PAGE,
+    };
+    if (opts.source) {
+      names['#source'] = 'source';
+      values[':source'] = opts.source;
+      input.FilterExpression = '#source = :source';
+    }
+    return input;
+  }
+
+  private async firstPages(indexName: string, pkName: string, pk: string, opts: ListOptions) {
+    return this.queryOnce(this.indexQuery(indexName, pkName, pk, opts));
+  }
+
+  private async queryOnce(input: QueryCommandInput): Promise<{ items: CallItem[]; next: Record<string, unknown> | undefined }> {
+    this.queries++;
+    const out = await this.ddb.send(new QueryCommand(input));
+    const items = (out.Items ?? []).map(parseItem).filter((i) => i !== undefined);
+    return { items, next: out.LastEvaluatedKey };
+  }
+
+  /** Pages through a query until `take` says it has enough; true when it did. */
+  private async queryPages(input: QueryCommandInput, take: (items: CallItem[]) => boolean): Promise<boolean> {
+    let next: Record<string, unknown> | undefined;
+    do {
+      const page = await this.queryOnce({ ...input, ...(next ? { ExclusiveStartKey: next } : {}) });
+      if (take(page.items)) return true;
+      next = page.next;
+    } while (next);
+    return false;
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<CallItem[]> {
+    const items: CallItem[] = [];
+    await this.queryPages(input, (page) => { items.push(...page); return false; });
+    return items;
+  }
+}

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { connect } from 'node:net';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startEmbeddedStorage, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded.ts';
+import { CallReader } from './reader.ts';
+
+/**
+ * Where the calls command reads from:
+ *  - `--stack <name>`: a deployed stack; bucket and table from its CloudFormation
+ *    outputs, credentials and region from the standard AWS SDK chain;
+ *  - otherwise local: the embedded servers of a running `npm start` when both
+ *    ports answer, else the data directory itself (embedded servers started on
+ *    free ports for the duration of the command, then stopped).
+ */
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface Target {
+  reader: CallReader;
+  /** Human description for the status line on stderr. */
+  description: string;
+  close(): Promise<void>;
+}
+
+type Env = Record<string, string | undefined>;
+
+function portOf(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new UsageError(`${name} "${raw}" is not a port number`);
+  return n;
+}
+
+/** True when something accepts TCP connections on host:port within the timeout. */
+export function portAnswers(host: string, port: number, timeoutMs = 300): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    const finish = (ok: boolean) => { socket.destroy(); done(ok); };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+function localReader(s3Endpoint: string, dynamoEndpoint: string, bucketName: string, tableName: string): CallReader {
+  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 };
+  return new CallReader({
+    bucketName,
+    tableName,
+    s3: new S3Client({ ...common, endpoint: s3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
+    ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: dynamoEndpoint })),
+  });
+}
+
+export async function localTarget(env: Env = process.env): Promise<Target> {
+  const host = '127.0.0.1';
+  const bucketName = env.BUCKET_NAME?.trim() || 'voice-webhooks-local';
+  const tableName = env.TABLE_NAME?.trim() || 'voice-webhooks-local';
+  const s3Port = portOf(env, 'LOCAL_S3_PORT', 4569);
+  const dynamoPort = portOf(env, 'LOCAL_DYNAMODB_PORT', 4567);
+  const [s3Up, dynamoUp] = await Promise.all([portAnswers(host, s3Port), portAnswers(host, dynamoPort)]);
+  if (s3Up && dynamoUp) {
+    const reader = localReader(`http://${host}:${s3Port}`, `http://${host}:${dynamoPort}`, bucketName, tableName);
+    return { reader, description: `local servers on ${host}:${s3Port} (S3) and ${host}:${dynamoPort} (DynamoDB)`, close: async () => reader.destroy() };
+  }
+  const dataDir = resolve(env.DATA_DIR?.trim() || '.data');
+  if (!existsSync(dataDir)) {
+    throw new UsageError(`no local data: ${dataDir} does not exist and nothing answers on ${host}:${s3Port}/${dynamoPort}; run \`npm start\` first, or pass --stack <name>`);
+  }
+  const storage = await startEmbeddedStorage({ dataDir, host });
+  const reader = localReader(storage.s3Endpoint, storage.dynamoEndpoint, bucketName, tableName);
+  return {
+    reader,
+    description: `local data in ${dataDir}`,
+    close: async () => { reader.destroy(); await storage.stop(); },
+  };
+}
+
+export async function stackTarget(stackName: string): Promise<Target> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const cfn = new CloudFormationClient({});
+  let outputs: Record<string, string> = {};
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    for (const o of out.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+  } catch (err) {
+    throw new UsageError(`cannot read stack ${stackName}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    cfn.destroy();
+  }
+  const bucketName = outputs.BucketName;
+  const tableName = outputs.TableName;
+  if (!bucketName || !tableName) throw new UsageError(`stack ${stackName} has no BucketName/TableName outputs; is it this project's stack?`);
+  outputs = {};
+  const reader = new CallReader({ bucketName, tableName });
+  return { reader, description: `stack ${stackName} (table ${tableName})`, close: async () => reader.destroy() };
+}
