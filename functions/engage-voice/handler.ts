@@ -1,0 +1,29 @@
+import { webhookHandler } from '#shared/handler';
+import { store } from '#shared/storage';
+import { authenticateEngage } from './auth.ts';
+import { rawPayload } from './parse.ts';
+import { interpretEngage } from './interpret.ts';
+
+/**
+ * GET and POST /engage-voice: RingCentral Engage Voice (RingCX) web services,
+ * e.g. on the Agent Termination event, one delivery per agent segment.
+ * authenticate → archive form of the request → interpret → store → respond.
+ */
+export const handler = webhookHandler(
+  { name: 'engage-voice', methods: ['GET', 'POST'], sourceOf: () => 'engage-voice' },
+  async ({ req, log, settings, secrets }) => {
+    authenticateEngage(req, await secrets());
+    const raw = rawPayload(req);
+    const { call, sk, version } = interpretEngage(raw.bytes, raw.contentType, {
+      engageTimeZone: settings.engageTimeZone,
+      defaultPhoneRegion: settings.defaultPhoneRegion,
+      receivedAt: req.receivedAt,
+    });
+    const result = await store(settings, { call, sk, raw, version, receivedAt: req.receivedAt }, log);
+    return {
+      source: 'engage-voice',
+      outcome: result.outcome,
+      body: { callId: call.callId, segment: sk.slice('SEG#'.length) },
+    };
+  },
+);

@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { BadRequest } from '#shared/errors';
+import type { CallStatus, InterpretContext, Interpretation, NormalizedCall, Recording } from '#shared/model';
+import { normalizePhone } from '#shared/phone';
+import { parseFields, toPayload, type EngagePayload } from './parse.ts';
+import { localToUtcIso, parseDurationSec, TimeFormatError } from './time.ts';
+
+/**
+ * The pure Engage Voice interpreter: archived raw body (+ its content type) →
+ * one index item per AGENT SEGMENT. The live handler and the reindex tool both
+ * call it, so a rebuilt index equals the live one.
+ *
+ * Decisions (also in functions/engage-voice/README.md):
+ *   - callId = uii (digits, kept as a string).
+ *   - sk = SEG#<segment id>, the segment id being the first 16 hex digits of
+ *     SHA-256(agent id | call_start as sent | agent-perspective recording URL,
+ *     else recording URL). A retry of the same segment sends the same three
+ *     values; a transfer changes the agent, and each agent segment has its own
+ *     recording (and usually a later start), so segments of one uii differ.
+ *   - version = endedAt (start + duration) in epoch ms, else startedAt, else 0:
+ *     from the payload only, never the receive time, so a retry is a duplicate.
+ *   - direction: call_type when sent (INBOUND → inbound; OUTBOUND, MANUAL,
+ *     PREVIEW, PREDICTIVE, … → outbound), else an empty dnis means outbound.
+ *   - customer: the ani on both directions. Inbound, ani is the caller. Outbound,
+ *     RingCX reports the dialed lead's number in ani and leaves dnis empty, so
+ *     ani is again the customer; dialedNumber is dnis inbound (our number) and
+ *     the customer's number outbound (what the dialer dialed).
+ *   - status from the disposition (statusDetail keeps it verbatim); see statusOf.
+ */
+
+export const SOURCE = 'engage-voice';
+
+export function shortHash(value: string, hexDigits = 16): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, hexDigits);
+}
+
+/** Stable segment id: same for retries of one segment, distinct across segments of one uii. */
+export function segmentId(p: Pick<EngagePayload, 'agentId' | 'callStart' | 'agentRecordingUrl' | 'recordingUrl'>): string {
+  return shortHash([p.agentId ?? '', p.callStart ?? '', p.agentRecordingUrl ?? p.recordingUrl ?? ''].join('|'));
+}
+
+/**
+ * Disposition → status. Dispositions are free text the account defines, so
+ * only clear words are mapped; anything else (e.g. "Sale", "Resolved") means
+ * the agent handled the call: completed.
+ */
+export function statusOf(disposition: string | undefined): CallStatus {
+  const d = (disposition ?? '').toLowerCase();
+  if (d === '') return 'completed';
+  if (/no[\s_-]*answer|\bnoans\b|unanswered|ring[\s_-]*no[\s_-]*answer/.test(d)) return 'no-answer';
+  if (/\bbusy\b/.test(d)) return 'busy';
+  if (/voice[\s_-]*mail|answering[\s_-]*machine|\bmachine\b|\bvm\b/.test(d)) return 'voicemail';
+  if (/abandon|cancel|hang[\s_-]*up before/.test(d)) return 'canceled';
+  if (/transfer/.test(d)) return 'transferred';
+  if (/fail|error|disconnected number|invalid number|bad number/.test(d)) return 'failed';
+  return 'completed';
+}
+
+export function directionOf(p: Pick<EngagePayload, 'callType' | 'dnis'>): 'inbound' | 'outbound' {
+  const t = (p.callType ?? '').toLowerCase();
+  if (/^(inbound|in|acd|queue)$/.test(t)) return 'inbound';
+  if (/outbound|out|manual|preview|predictive|progressive|dial/.test(t)) return 'outbound';
+  return p.dnis === undefined ? 'outbound' : 'inbound';
+}
+
+const AUDIO_TYPES: Record<string, string> = {
+  wav: 'audio/wav', mp3: 'audio/mpeg', ogg: 'audio/ogg', opus: 'audio/ogg', m4a: 'audio/mp4', mp4: 'audio/mp4',
+  gsm: 'audio/gsm', flac: 'audio/flac', webm: 'audio/webm',
+};
+
+export function guessAudioType(url: string): string {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    path = url;
+  }
+  const ext = /\.([A-Za-z0-9]{2,5})$/.exec(path)?.[1]?.toLowerCase();
+  return (ext && AUDIO_TYPES[ext]) || 'audio/wav';
+}
+
+function recordingOf(field: string, url: string): Recording {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BadRequest(`${field} is not a URL`, 'invalid_payload');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new BadRequest(`${field} must be an http(s) URL`, 'invalid_payload');
+  }
+  return { id: `url-${shortHash(url)}`, sourceUrl: url, contentType: guessAudioType(url) };
+}
+
+function agentName(p: EngagePayload): string | undefined {
+  const full = [p.agentFirstName, p.agentLastName].filter(Boolean).join(' ');
+  return full || p.agentName || p.agentUsername;
+}
+
+function timeField<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof TimeFormatError) throw new BadRequest(`${field}: ${err.message}`, 'invalid_payload');
+    throw err;
+  }
+}
+
+/** Payload (already validated) → normalized call. */
+export function normalize(p: EngagePayload, ctx: InterpretContext): NormalizedCall {
+  const startedAt = p.callStart === undefined ? undefined : timeField('call_start', () => localToUtcIso(p.callStart ?? '', ctx.engageTimeZone));
+  const durationSec = p.duration === undefined ? undefined : timeField('duration', () => parseDurationSec(p.duration ?? ''));
+  const endedAt = startedAt !== undefined && durationSec !== undefined
+    ? new Date(Date.parse(startedAt) + Math.round(durationSec * 1000)).toISOString()
+    : undefined;
+  const direction = directionOf(p);
+  const ani = normalizePhone(p.ani, ctx.defaultPhoneRegion);
+  const dnis = normalizePhone(p.dnis, ctx.defaultPhoneRegion);
+  const recordings: Recording[] = [];
+  if (p.agentRecordingUrl) recordings.push(recordingOf('sess_agent_perspective_recording_url', p.agentRecordingUrl));
+  if (p.recordingUrl && p.recordingUrl !== p.agentRecordingUrl) recordings.push(recordingOf('recording_url', p.recordingUrl));
+  for (const r of recordings) {
+    if (startedAt) r.startedAt = startedAt;
+    if (endedAt) r.endedAt = endedAt;
+  }
+  const name = agentName(p);
+  const agent = p.agentId !== undefined || name !== undefined
+    ? { ...(p.agentId !== undefined ? { id: p.agentId } : {}), ...(name !== undefined ? { name } : {}) }
+    : undefined;
+  const extracted: Record<string, unknown> = { ...p.other };
+  if (p.agentUsername !== undefined) extracted.agent_username = p.agentUsername;
+  if (p.callType !== undefined) extracted.call_type = p.callType;
+  const call: NormalizedCall = {
+    source: SOURCE,
+    callId: p.uii,
+    status: statusOf(p.disposition),
+    direction,
+    recordings,
+  };
+  if (p.disposition !== undefined) call.statusDetail = p.disposition;
+  const customer = ani;
+  const dialed = direction === 'inbound' ? dnis : ani;
+  if (customer !== undefined) call.customerNumber = customer;
+  if (dialed !== undefined) call.dialedNumber = dialed;
+  if (agent) call.agent = agent;
+  if (startedAt !== undefined) call.startedAt = startedAt;
+  if (endedAt !== undefined) call.endedAt = endedAt;
+  if (durationSec !== undefined) call.durationSec = durationSec;
+  if (Object.keys(extracted).length > 0) call.extracted = extracted;
+  return call;
+}
+
+export function versionOf(call: Pick<NormalizedCall, 'startedAt' | 'endedAt'>): number {
+  const at = call.endedAt ?? call.startedAt;
+  return at === undefined ? 0 : Date.parse(at);
+}
+
+/** Raw archived body → the index item's call, sort key and version. Throws typed 4xx on bad input. */
+export function interpretEngage(raw: Uint8Array, contentType: string, ctx: InterpretContext): Interpretation {
+  const payload = toPayload(parseFields(raw, contentType));
+  const call = normalize(payload, ctx);
+  return { call, sk: `SEG#${segmentId(payload)}`, version: versionOf(call) };
+}

@@ -1,0 +1,245 @@
+import * as v from 'valibot';
+import { BadRequest, UnsupportedMediaType } from '#shared/errors';
+import { parseContentType, type WebhookRequest } from '#shared/request';
+
+/**
+ * Engage Voice (RingCX) web-service payloads. The admin writes a template of
+ * `#tag#` placeholders (e.g. `uii=#uii#&agent_id=#agent_id#`) that RingCX
+ * fills in and sends as a JSON object, a form body, or a query string. So:
+ *   - every value is a string (numbers/booleans in a hand-written JSON template are
+ *     accepted and turned into strings; objects and arrays are not);
+ *   - a tag RingCX could not fill in arrives literally (`#agent_first_name#`): absent;
+ *   - names come snake_case (`agent_id`, as the tags are named) or camelCase
+ *     (`agentId`): both are accepted, and compared without case, `_` or `-`;
+ *   - the `token` parameter is authentication, never payload.
+ */
+
+/** More fields than any template has; a body with more is refused, not processed. */
+export const MAX_FIELDS = 1000;
+const MAX_NAME_LENGTH = 128;
+const MAX_VALUE_LENGTH = 8192;
+
+export type Fields = Record<string, string>;
+
+export type PayloadKind = 'json' | 'form';
+
+export interface RawPayload {
+  bytes: Uint8Array;
+  contentType: string;
+  extension: PayloadKind;
+}
+
+function dict(): Fields {
+  return Object.create(null) as Fields;
+}
+
+/** Canonical field name: `agent_id`, `agentId`, `AGENT-ID` → `agentid`. */
+export function canonicalName(name: string): string {
+  return name.toLowerCase().replace(/[_\-\s]/g, '');
+}
+
+/** A value that is empty or an unsubstituted `#tag#` is absent. */
+export function presentValue(value: string): string | undefined {
+  const t = value.trim();
+  if (t === '' || /^#[^#]*#$/.test(t)) return undefined;
+  return t;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(bytes: Uint8Array, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new BadRequest(`${what} is not valid UTF-8`, 'invalid_encoding');
+  }
+}
+
+function addField(out: Fields, count: { n: number }, name: string, value: string): void {
+  if (++count.n > MAX_FIELDS) throw new BadRequest(`too many fields: at most ${MAX_FIELDS} are accepted`, 'too_many_fields');
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
+    throw new BadRequest(`field names must be 1 to ${MAX_NAME_LENGTH} characters`, 'invalid_field');
+  }
+  if (value.length > MAX_VALUE_LENGTH) {
+    throw new BadRequest(`field "${name.slice(0, 40)}" is longer than ${MAX_VALUE_LENGTH} characters`, 'invalid_field');
+  }
+  if (name === 'token' || name in out) return; // first value wins, as for query strings
+  out[name] = value;
+}
+
+const JsonValue = v.union([v.string(), v.number(), v.boolean(), v.null()]);
+
+/** A JSON object whose values are strings (or scalars a hand-written template left unquoted). */
+export function parseJsonFields(bytes: Uint8Array): Fields {
+  const text = decodeUtf8(bytes, 'body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BadRequest('body is not valid JSON', 'invalid_json');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequest('body must be a JSON object of string fields', 'invalid_json');
+  }
+  const out = dict();
+  const count = { n: 0 };
+  for (const [name, raw] of Object.entries(parsed)) {
+    const value = v.safeParse(JsonValue, raw);
+    if (!value.success) {
+      throw new BadRequest(`field "${name.slice(0, 40)}" must be a string, not an object or array`, 'invalid_field');
+    }
+    if (value.output === null) continue;
+    addField(out, count, name, String(value.output));
+  }
+  return out;
+}
+
+const PERCENT_OK = /^(?:[^%]|%[0-9A-Fa-f]{2})*$/;
+
+function formDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replaceAll('+', ' '));
+  } catch {
+    throw new BadRequest('form body has an invalid percent-encoding', 'invalid_form');
+  }
+}
+
+/** `application/x-www-form-urlencoded`, strictly: malformed percent-escapes are a 400, not silently kept. */
+export function parseFormFields(bytes: Uint8Array): Fields {
+  const text = decodeUtf8(bytes, 'form body');
+  if (!PERCENT_OK.test(text)) throw new BadRequest('form body has an invalid percent-encoding', 'invalid_form');
+  const out = dict();
+  const count = { n: 0 };
+  if (text === '') return out;
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = formDecode(eq < 0 ? pair : pair.slice(0, eq));
+    const value = formDecode(eq < 0 ? '' : pair.slice(eq + 1));
+    addField(out, count, name, value);
+  }
+  return out;
+}
+
+/** Which parser a stored content type calls for; anything else is a 415. */
+export function payloadKind(contentType: string | undefined): PayloadKind {
+  const ct = parseContentType(contentType);
+  if (ct?.type === 'application/json' || ct?.type.endsWith('+json')) return 'json';
+  if (ct?.type === 'application/x-www-form-urlencoded') return 'form';
+  throw new UnsupportedMediaType(
+    `content type ${ct?.type ?? '(none)'} is not accepted: send application/json, application/x-www-form-urlencoded, or the fields as a query string`,
+  );
+}
+
+export function parseFields(bytes: Uint8Array, contentType: string): Fields {
+  return payloadKind(contentType) === 'json' ? parseJsonFields(bytes) : parseFormFields(bytes);
+}
+
+export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * What we archive for a request (DESIGN.md section 4: the body exactly as received):
+ *   - POST with a body: the bytes and the content type as sent (415 for other types);
+ *   - GET, or POST with an empty body: the query string without `token`, as a form body.
+ * The archived bytes alone rebuild the index item (see interpretEngage).
+ */
+export function rawPayload(req: WebhookRequest): RawPayload {
+  if (req.method === 'POST' && req.body.length > 0) {
+    const contentType = req.headers['content-type'] ?? '';
+    return { bytes: req.body, contentType, extension: payloadKind(contentType) };
+  }
+  const query = new URLSearchParams();
+  let n = 0;
+  for (const [name, value] of Object.entries(req.query)) {
+    if (++n > MAX_FIELDS) throw new BadRequest(`too many fields: at most ${MAX_FIELDS} are accepted`, 'too_many_fields');
+    if (name !== 'token') query.append(name, value);
+  }
+  const text = query.toString();
+  if (text === '') {
+    throw new BadRequest('no fields: send the web service fields (at least uii) as JSON, a form body, or a query string', 'empty_payload');
+  }
+  return { bytes: Buffer.from(text, 'utf8'), contentType: FORM_CONTENT_TYPE, extension: 'form' };
+}
+
+// ---------------------------------------------------------------------------
+// The fields we understand, by canonical name, and their schema.
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+/** Canonical name → property of EngagePayload. First alias present wins. */
+const ALIASES = {
+  uii: ['uii'],
+  agentId: ['agentid'],
+  agentUsername: ['agentusername'],
+  agentFirstName: ['agentfirstname', 'agentfname'],
+  agentLastName: ['agentlastname', 'agentlname'],
+  agentName: ['agentname', 'agentfullname'],
+  ani: ['ani'],
+  dnis: ['dnis'],
+  callStart: ['callstart', 'callstarttime', 'starttime'],
+  duration: ['duration', 'callduration', 'agentduration'],
+  recordingUrl: ['recordingurl'],
+  agentRecordingUrl: ['sessagentperspectiverecordingurl', 'agentperspectiverecordingurl'],
+  disposition: ['disposition', 'agentdisposition', 'calldisposition'],
+  callType: ['calltype', 'direction'],
+} as const satisfies Record<string, readonly string[]>;
+
+type Known = keyof typeof ALIASES;
+const CONSUMED = new Set<string>(Object.values(ALIASES).flat());
+
+const text = (max = 512) => v.optional(v.pipe(v.string(), v.maxLength(max)));
+
+export const EngagePayloadSchema = v.object({
+  uii: v.pipe(
+    v.string('uii is required: add uii=#uii# to the web service'),
+    v.regex(/^\d{1,64}$/, 'uii must be a string of 1 to 64 digits'),
+  ),
+  agentId: v.optional(v.pipe(v.string(), v.regex(SAFE_ID, 'agent_id contains characters that are not allowed'))),
+  agentUsername: text(256),
+  agentFirstName: text(256),
+  agentLastName: text(256),
+  agentName: text(256),
+  ani: text(64),
+  dnis: text(64),
+  callStart: text(64),
+  duration: text(32),
+  recordingUrl: text(2048),
+  agentRecordingUrl: text(2048),
+  disposition: text(512),
+  callType: text(64),
+  /** Everything else the template sent, under the names it used (token never included). */
+  other: v.record(v.string(), v.string()),
+});
+
+export type EngagePayload = v.InferOutput<typeof EngagePayloadSchema>;
+
+/** Maps raw fields (any naming) onto EngagePayload and validates it. Throws 400 with the first problem. */
+export function toPayload(fields: Fields): EngagePayload {
+  const byCanonical = new Map<string, string>();
+  const other: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(fields)) {
+    const value = presentValue(raw);
+    if (value === undefined) continue;
+    const c = canonicalName(name);
+    if (c === 'token') continue;
+    if (CONSUMED.has(c)) {
+      if (!byCanonical.has(c)) byCanonical.set(c, value);
+    } else {
+      other[name] = value;
+    }
+  }
+  const candidate: Record<string, unknown> = { other };
+  for (const key of Object.keys(ALIASES) as Known[]) {
+    for (const alias of ALIASES[key]) {
+      const value = byCanonical.get(alias);
+      if (value !== undefined) { candidate[key] = value; break; }
+    }
+  }
+  const result = v.safeParse(EngagePayloadSchema, candidate);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const field = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+    throw new BadRequest(field && !issue.message.includes(field) ? `${field}: ${issue.message}` : issue.message, 'invalid_payload');
+  }
+  return result.output;
+}
