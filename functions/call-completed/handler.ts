@@ -1,0 +1,74 @@
+import { webhookHandler } from '#shared/handler';
+import { NotFound, UnsupportedMediaType } from '#shared/errors';
+import type { WebhookRequest } from '#shared/request';
+import { store } from '#shared/storage';
+import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
+
+/**
+ * POST /call-completed/{provider}: Volubile and Synthflow post-call webhooks.
+ * provider → content type → authenticate (raw bytes) → interpret → store → respond.
+ * JSON sources have no best-effort index write: storage down is a 503 the vendor retries.
+ */
+
+/** `{provider}` path parameter, else the last path segment (a proxy or local server without route params). */
+export function providerName(req: WebhookRequest): string | undefined {
+  const fromRoute = req.pathParameters.provider;
+  if (fromRoute) return fromRoute;
+  const last = req.path.split('/').filter(Boolean).pop();
+  return last === undefined || last === 'call-completed' ? undefined : last;
+}
+
+function providerFor(req: WebhookRequest): CallProvider {
+  const name = providerName(req);
+  const provider = findProvider(name);
+  if (!provider) {
+    throw new NotFound(
+      `unknown provider${name ? ` "${name.slice(0, 40)}"` : ''}: use /call-completed/${PROVIDER_NAMES.join(' or /call-completed/')}`,
+      'unknown_provider',
+    );
+  }
+  return provider;
+}
+
+/**
+ * application/json or any `+json` type. A request with no Content-Type at all is
+ * accepted and must then parse as JSON (some HTTP clients omit the header on
+ * POSTs; refusing them would lose calls, and the body is checked anyway).
+ */
+function requireJson(req: WebhookRequest): void {
+  const raw = req.headers['content-type'];
+  if (raw === undefined || raw.trim() === '') return;
+  const type = req.contentType?.type;
+  if (type === 'application/json' || type?.endsWith('+json')) {
+    const charset = req.contentType?.params.charset?.toLowerCase();
+    if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return;
+    throw new UnsupportedMediaType(`charset ${charset.slice(0, 40)} is not supported: send UTF-8 JSON`);
+  }
+  throw new UnsupportedMediaType(`content type ${type ?? 'is malformed'}${type ? ' is not accepted' : ''}: send application/json`);
+}
+
+export const handler = webhookHandler(
+  {
+    name: 'call-completed',
+    methods: ['POST'],
+    sourceOf: (req) => findProvider(providerName(req))?.source ?? 'call-completed',
+  },
+  async ({ req, log, settings, secrets }) => {
+    const provider = providerFor(req);
+    requireJson(req);
+    provider.authenticate(req, await secrets());
+    const { call, sk, version } = provider.interpret(req.body, {
+      engageTimeZone: settings.engageTimeZone,
+      defaultPhoneRegion: settings.defaultPhoneRegion,
+      receivedAt: req.receivedAt,
+    });
+    const result = await store(settings, {
+      call,
+      sk,
+      version,
+      raw: { bytes: req.body, contentType: 'application/json', extension: 'json' },
+      receivedAt: req.receivedAt,
+    }, log);
+    return { source: provider.source, outcome: result.outcome, body: { source: provider.source, callId: call.callId } };
+  },
+);

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import * as v from 'valibot';
+import { BadRequest, Unauthorized } from '#shared/errors';
+import { hmacSha256, requireSomeCheck, requireToken, safeEqual } from '#shared/auth';
+import type { CallStatus, Interpretation, InterpretContext, NormalizedCall, Recording } from '#shared/model';
+import type { Secrets } from '#shared/config';
+import type { WebhookRequest } from '#shared/request';
+import { normalizePhone } from '#shared/phone';
+import { CALL_SK } from '#shared/table';
+import { isPlainObject, parseJsonObject, plainJson, plainObject, stringValues } from '../json.ts';
+import { parseInstant, parseSeconds, toIso } from '../time.ts';
+import { splitTranscript } from '../transcript.ts';
+import { type CallProvider, SafeId, STATUS_RANK, eventVersion, validate } from './types.ts';
+
+/**
+ * Synthflow AI voice agents, post-call webhook:
+ *   { status, error_message, lead{name, phone_number, prompt_variables},
+ *     call{call_id, status, end_call_reason, model_id, timezone, duration,
+ *          start_time, transcript, recording_url?, …}, executed_actions{…}, analysis? }
+ * `start_time` is ISO-8601 with offset and microseconds, or epoch ms as a string.
+ * `end_call_reason` values differ between doc versions: kept verbatim, never rejected.
+ *
+ * Auth: URL token, and when a secret is configured, a signature header =
+ * base64 HMAC-SHA256(secret, call.call_id). The signature covers the call id
+ * only, so the body is parsed (safely, minimally) to check it.
+ */
+
+const SIGNATURE_HEADERS = ['synthflow-signature', 'x-synthflow-signature', 'http_synthflow_signature'] as const;
+
+export function synthflowStatus(status: string | undefined | null): CallStatus | undefined {
+  if (status === undefined || status === null || status.trim() === '') return undefined;
+  switch (status.trim().toLowerCase().replaceAll('_', '-')) {
+    case 'completed': case 'complete': case 'ended':
+      return 'completed';
+    case 'failed': case 'error':
+      return 'failed';
+    case 'busy':
+      return 'busy';
+    case 'no-answer': case 'noanswer': case 'not-answered':
+      return 'no-answer';
+    case 'voicemail': case 'hangup-on-voicemail': case 'left-voicemail':
+      return 'voicemail';
+    case 'canceled': case 'cancelled':
+      return 'canceled';
+    case 'transferred':
+      return 'transferred';
+    case 'in-progress': case 'ongoing': case 'queue': case 'queued': case 'ringing': case 'initiated':
+      return 'in-progress';
+    default:
+      return 'unknown';
+  }
+}
+
+const Text = v.nullish(v.string());
+const Dict = v.nullish(v.record(v.string(), v.unknown()));
+
+const SynthflowBody = v.looseObject({
+  status: Text,
+  error_message: Text,
+  lead: v.nullish(v.looseObject({
+    name: Text,
+    phone_number: v.nullish(v.union([v.string(), v.number()])),
+    prompt_variables: Dict,
+  })),
+  call: v.looseObject({
+    call_id: SafeId,
+    status: Text,
+    end_call_reason: Text,
+    model_id: v.nullish(v.union([v.string(), v.number()])),
+    timezone: Text,
+    duration: v.nullish(v.union([v.number(), v.string()])),
+    start_time: v.nullish(v.union([v.string(), v.number()])),
+    transcript: Text,
+    recording_url: Text,
+    summary: Text,
+    direction: Text,
+    call_type: Text,
+    analysis: Dict,
+    collected_variables: Dict,
+  }),
+  executed_actions: Dict,
+  analysis: Dict,
+  collected_variables: Dict,
+});
+export type SynthflowBody = v.InferOutput<typeof SynthflowBody>;
+
+/** Minimal shape needed to verify the signature: `call.call_id` as a string. */
+function callIdForSignature(raw: Uint8Array): string {
+  const body = parseJsonObject(raw);
+  const call = body.call;
+  const id = isPlainObject(call) ? call.call_id : undefined;
+  if (typeof id !== 'string' || id === '') {
+    throw new BadRequest('invalid Synthflow call: call.call_id is missing; the signature covers it', 'invalid_payload');
+  }
+  return id;
+}
+
+function authenticate(req: WebhookRequest, secrets: Secrets): void {
+  const secret = secrets.SYNTHFLOW_WEBHOOK_SECRET;
+  const token = secrets.SYNTHFLOW_WEBHOOK_TOKEN;
+  requireSomeCheck('synthflow', Boolean(secret || token), synthflow.authVariables);
+  if (token) requireToken(req, token);
+  if (secret) {
+    const presented = SIGNATURE_HEADERS.map((h) => req.headers[h]).find((s) => s !== undefined && s !== '');
+    if (presented === undefined) {
+      throw new Unauthorized('missing Synthflow-Signature header: generate a webhook secret in Synthflow and configure the same secret here', 'missing_signature');
+    }
+    const expected = hmacSha256(secret, callIdForSignature(req.body)).toString('base64');
+    if (!safeEqual(presented, expected)) {
+      throw new Unauthorized('invalid Synthflow signature: expected base64 HMAC-SHA256 of call.call_id', 'invalid_signature');
+    }
+  }
+}
+
+const AUDIO_TYPES: Record<string, string> = {
+  mp3: 'audio/mpeg', wav: 'audio/wav', ogg: 'audio/ogg', oga: 'audio/ogg', opus: 'audio/ogg',
+  m4a: 'audio/mp4', mp4: 'audio/mp4', webm: 'audio/webm', flac: 'audio/flac',
+};
+
+/** A link to the vendor's audio: a stable id from the URL, the type from its extension. */
+export function recordingFromUrl(url: string | null | undefined): Recording | undefined {
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
+  const ext = /\.([A-Za-z0-9]{2,5})$/.exec(parsed.pathname)?.[1]?.toLowerCase();
+  const contentType = (ext !== undefined && Object.hasOwn(AUDIO_TYPES, ext) ? AUDIO_TYPES[ext] : undefined) ?? 'audio/mpeg';
+  return {
+    id: `url-${createHash('sha256').update(parsed.href).digest('hex').slice(0, 24)}`,
+    sourceUrl: parsed.href,
+    contentType,
+  };
+}
+
+/** executed_actions: each action's return value, by action name (plus collected variables). */
+function extractedOf(body: SynthflowBody): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [name, action] of Object.entries(body.executed_actions ?? {})) {
+    if (!isPlainObject(action) || !('return_value' in action)) continue;
+    const value = action.return_value;
+    if (value === null || value === undefined) continue;
+    out[name] = plainJson(value);
+  }
+  const collected = body.call.collected_variables ?? body.collected_variables;
+  if (collected && Object.keys(collected).length > 0) out.collected_variables = plainObject(collected);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function direction(body: SynthflowBody): NormalizedCall['direction'] {
+  const d = (body.call.direction ?? body.call.call_type)?.trim().toLowerCase();
+  return d === 'inbound' || d === 'outbound' ? d : undefined;
+}
+
+export function normalizeSynthflow(body: SynthflowBody, ctx: InterpretContext): Interpretation {
+  const { call } = body;
+  const started = parseInstant(call.start_time);
+  const duration = parseSeconds(call.duration);
+  const ended = started !== undefined && duration !== undefined ? started + Math.round(duration * 1000) : undefined;
+  const vendorStatus = call.status ?? body.status;
+  const status = synthflowStatus(vendorStatus);
+  const transcript = call.transcript ? splitTranscript(call.transcript) : [];
+  const recording = recordingFromUrl(call.recording_url);
+  const phone = body.lead?.phone_number;
+  const modelId = call.model_id === undefined || call.model_id === null ? undefined : String(call.model_id);
+
+  const normalized: NormalizedCall = {
+    source: 'synthflow',
+    callId: call.call_id,
+    status,
+    // The end reason says most about how the call ended; the status itself is in `status`.
+    statusDetail: call.end_call_reason || vendorStatus || undefined,
+    direction: direction(body),
+    customerNumber: normalizePhone(phone === undefined || phone === null ? undefined : String(phone), ctx.defaultPhoneRegion),
+    agent: modelId ? { id: modelId } : undefined,
+    startedAt: toIso(started),
+    endedAt: toIso(ended),
+    durationSec: duration,
+    transcript: transcript.length > 0 ? transcript : undefined,
+    summary: call.summary ?? undefined,
+    extracted: extractedOf(body),
+    labels: stringValues(call.analysis ?? body.analysis),
+    recordings: recording ? [recording] : [],
+  };
+  const rank = status === 'in-progress' ? STATUS_RANK.inProgress : status === 'unknown' || status === undefined ? STATUS_RANK.unknown : STATUS_RANK.final;
+  return { call: normalized, sk: CALL_SK, version: eventVersion(ended ?? started, rank) };
+}
+
+export const synthflow: CallProvider = {
+  source: 'synthflow',
+  authVariables: ['SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN'],
+  authenticate,
+  interpret(raw, ctx) {
+    return normalizeSynthflow(validate(SynthflowBody, parseJsonObject(raw), 'invalid Synthflow call'), ctx);
+  },
+};

@@ -1,0 +1,49 @@
+import * as v from 'valibot';
+import { BadRequest } from '#shared/errors';
+import type { Interpretation, InterpretContext, Source } from '#shared/model';
+import type { SecretName, Secrets } from '#shared/config';
+import type { WebhookRequest } from '#shared/request';
+
+/**
+ * One vendor behind `POST /call-completed/{provider}`. Pure functions of the
+ * request bytes and headers: no AWS, no clock. Adding a vendor is one file
+ * exporting one of these plus one line in `index.ts`.
+ */
+export interface CallProvider {
+  /** Path segment and stored `source`. */
+  readonly source: Source;
+  /** Secret names that configure its checks (fail closed when none is set). */
+  readonly authVariables: readonly SecretName[];
+  /** Throws Unauthorized (401) unless every configured check passes. */
+  authenticate(req: WebhookRequest, secrets: Secrets): void;
+  /** The archived raw body to the normalized call (throws BadRequest on a malformed body). */
+  interpret(raw: Uint8Array, ctx: InterpretContext): Interpretation;
+}
+
+/** Ids become S3 key segments and DynamoDB keys: a safe charset only. */
+export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export const SafeId = v.pipe(
+  v.string('must be a string'),
+  v.regex(SAFE_ID, 'must be 1–128 characters of A–Z a–z 0–9 . _ : - starting with a letter or digit'),
+);
+
+/** valibot result or a 400 naming the first offending field. */
+export function validate<const S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = v.getDotPath(issue) ?? '';
+  throw new BadRequest(`${what}: ${path ? `${path} ` : ''}${issue.message}`, 'invalid_payload');
+}
+
+/**
+ * Orders events for one call: the vendor's own event time (epoch ms) then a
+ * status rank, so a final status beats IN_PROGRESS carrying the same time.
+ * The result stays far below 2^53 (ms * 10 ≈ 1.8e13).
+ */
+export const STATUS_RANK = { inProgress: 0, unknown: 1, final: 2 } as const;
+
+export function eventVersion(eventMs: number | undefined, rank: number): number {
+  return (eventMs ?? 0) * 10 + rank;
+}
