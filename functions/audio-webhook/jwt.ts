@@ -1,0 +1,65 @@
+import { jwtVerify, errors as joseErrors } from 'jose';
+import { Unauthorized } from '#shared/errors';
+
+/**
+ * watsonx Assistant signs each audio-webhook request with a JWT in the
+ * Authorization header (`Bearer <jwt>`; a bare JWT is accepted too), HMAC-signed
+ * with the secret configured in its console. Only HS256/384/512 are accepted:
+ * a token naming `none` or a public-key algorithm is refused before any key is
+ * used. `exp` and `nbf` are enforced when present (30 s clock tolerance);
+ * iss/sub are not required. The token itself never reaches an error message
+ * or a log line.
+ */
+
+export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export const MAX_TOKEN_BYTES = 8 * 1024;
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** The JWT from an Authorization header value, or a 401 saying what is wrong with it. */
+export function bearerToken(authorization: string | undefined): string {
+  const value = authorization?.trim() ?? '';
+  if (value === '') {
+    throw new Unauthorized('missing Authorization header: send "Authorization: Bearer <JWT>" signed with the configured secret', 'missing_token');
+  }
+  if (Buffer.byteLength(value) > MAX_TOKEN_BYTES) {
+    throw new Unauthorized(`the Authorization header is longer than ${MAX_TOKEN_BYTES} bytes`, 'invalid_token');
+  }
+  const match = /^bearer\s+(.*)$/i.exec(value);
+  const token = (match ? match[1] ?? '' : value).trim();
+  if (token === '') throw new Unauthorized('the Authorization header holds no token after "Bearer"', 'missing_token');
+  if (!JWT_SHAPE.test(token)) throw new Unauthorized('the Authorization header does not hold a JWT (header.payload.signature)', 'invalid_token');
+  return token;
+}
+
+/** Verifies the request's JWT against the shared secret; resolves to nothing, throws 401. */
+export async function verifyJwt(authorization: string | undefined, secret: string, now: Date = new Date()): Promise<void> {
+  const token = bearerToken(authorization);
+  try {
+    await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: [...JWT_ALGORITHMS],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: now,
+    });
+  } catch (err) {
+    throw toUnauthorized(err);
+  }
+}
+
+function toUnauthorized(err: unknown): Unauthorized {
+  if (err instanceof joseErrors.JWTExpired) {
+    return new Unauthorized('the JWT has expired (exp is in the past)', 'token_expired');
+  }
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return new Unauthorized('the JWT is not valid yet (nbf is in the future)', 'token_not_yet_valid');
+    return new Unauthorized(`the JWT claim "${err.claim}" is invalid`, 'invalid_token');
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) {
+    return new Unauthorized(`the JWT algorithm is not accepted: use one of ${JWT_ALGORITHMS.join(', ')}`, 'invalid_token');
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new Unauthorized('the JWT signature does not match the configured secret', 'invalid_signature');
+  }
+  return new Unauthorized('the JWT is malformed', 'invalid_token');
+}

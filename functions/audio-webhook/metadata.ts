@@ -1,0 +1,68 @@
+import * as v from 'valibot';
+import { BadRequest } from '#shared/errors';
+import { datePath } from '#shared/storage';
+
+/**
+ * The `metadata` part of a watsonx audio-webhook request. session_id and
+ * recording_id become S3 key segments, so they are restricted to a safe
+ * charset here, where the request is parsed (storage checks again).
+ * Unknown keys are allowed: IBM may add fields.
+ */
+
+export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** ISO-8601 date-time with a zone (Z or an offset); normalized to UTC. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+const safeId = v.pipe(
+  v.string('must be a string'),
+  v.regex(SAFE_ID, 'must be 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit'),
+  v.check((s) => !s.includes('..'), 'must not contain ".."'),
+);
+
+const optionalText = v.optional(v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')));
+
+const timestamp = v.optional(v.pipe(
+  v.string('must be a string'),
+  v.regex(ISO_DATE_TIME, 'must be an ISO-8601 UTC date-time, e.g. 2026-11-20T10:00:00.000Z'),
+  v.check((s) => !Number.isNaN(Date.parse(s)), 'is not a valid date-time'),
+  v.transform((s) => new Date(s).toISOString()),
+));
+
+export const MetadataSchema = v.looseObject({
+  assistant_id: optionalText,
+  environment_id: optionalText,
+  session_id: safeId,
+  recording_id: safeId,
+  start_timestamp: timestamp,
+  stop_timestamp: timestamp,
+}, 'must be a JSON object');
+
+export type WatsonxMetadata = v.InferOutput<typeof MetadataSchema>;
+
+/** Parses and validates the metadata part's bytes; 400 naming the field on anything wrong. */
+export function parseMetadata(bytes: Uint8Array): WatsonxMetadata {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch {
+    throw new BadRequest('the metadata part is not valid JSON', 'invalid_metadata');
+  }
+  const result = v.safeParse(MetadataSchema, json, { abortPipeEarly: true });
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = v.getDotPath(issue);
+    const received = issue.input === undefined && path ? 'is missing' : issue.message;
+    throw new BadRequest(path ? `metadata.${path} ${received}` : `metadata ${issue.message}`, 'invalid_metadata');
+  }
+  const meta = result.output;
+  if (meta.start_timestamp && meta.stop_timestamp && meta.stop_timestamp < meta.start_timestamp) {
+    throw new BadRequest('metadata.stop_timestamp is before metadata.start_timestamp', 'invalid_metadata');
+  }
+  return meta;
+}
+
+/** Where the recording's WAV goes: dated by the recording's start, else by when we received it. */
+export function audioKeyFor(meta: Pick<WatsonxMetadata, 'session_id' | 'recording_id' | 'start_timestamp'>, receivedAt: Date): string {
+  const day = datePath(meta.start_timestamp ?? receivedAt.toISOString());
+  return `audio/watsonx/${day}/${meta.session_id}/${meta.recording_id}.wav`;
+}
