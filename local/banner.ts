@@ -1,0 +1,72 @@
+import type { Secrets } from '#shared/config';
+
+/**
+ * The start-up banner: every endpoint as a ready-to-paste URL, the secrets
+ * local mode generated (never one that came from the environment), one
+ * example command per source, and how to read the data with the AWS CLI.
+ */
+
+type Env = Record<string, string | undefined>;
+
+export interface BannerInput {
+  baseUrl: string;
+  /** The environment as the user set it (before local mode added anything). */
+  env: Env;
+  /** Values local mode supplied (generated now or earlier): these may be shown. */
+  generated: Secrets;
+  dataDir: string;
+  bucketName: string;
+  tableName: string;
+  s3Endpoint: string;
+  dynamoEndpoint: string;
+}
+
+function set(env: Env, name: string): boolean {
+  const value = env[name];
+  return value !== undefined && value.trim() !== '';
+}
+
+export function renderBanner(b: BannerInput): string {
+  const lines: string[] = [];
+  const tokenQuery = (name: 'VOLUBILE_WEBHOOK_TOKEN' | 'SYNTHFLOW_WEBHOOK_TOKEN' | 'ENGAGE_VOICE_TOKEN') => {
+    const generated = b.generated[name];
+    if (generated !== undefined) return `?token=${encodeURIComponent(generated)}`;
+    if (set(b.env, name)) return `?token=<your ${name}>`;
+    return '';
+  };
+  const fromEnv = (name: string, what: string) => (set(b.env, name) ? [`      ${what}: ${name} from your environment`] : []);
+
+  lines.push('voice-webhooks local mode', '');
+  lines.push('Endpoints (paste into the vendor console, through a tunnel for a real vendor):');
+
+  lines.push(`  watsonx audio webhook   POST ${b.baseUrl}/audio-webhook`);
+  if (b.generated.WATSONX_AUDIO_SECRET !== undefined) {
+    lines.push(`      secret (generated): ${b.generated.WATSONX_AUDIO_SECRET}`);
+  } else {
+    lines.push(...fromEnv('WATSONX_AUDIO_SECRET', 'secret'));
+  }
+
+  lines.push(`  Volubile                POST ${b.baseUrl}/call-completed/volubile${tokenQuery('VOLUBILE_WEBHOOK_TOKEN')}`);
+  lines.push(...fromEnv('VOLUBILE_WEBHOOK_SECRET', 'signature secret (X-Webhook-Signature)'));
+
+  lines.push(`  Synthflow               POST ${b.baseUrl}/call-completed/synthflow${tokenQuery('SYNTHFLOW_WEBHOOK_TOKEN')}`);
+  lines.push(...fromEnv('SYNTHFLOW_WEBHOOK_SECRET', 'signature secret (X-Synthflow-Signature)'));
+
+  lines.push(`  Engage Voice        GET/POST ${b.baseUrl}/engage-voice${tokenQuery('ENGAGE_VOICE_TOKEN')}`);
+  lines.push(...fromEnv('ENGAGE_VOICE_BASIC_AUTH', 'HTTP Basic credentials'));
+
+  const generatedNames = Object.keys(b.generated);
+  if (generatedNames.length > 0) {
+    lines.push('', `Generated secrets (kept in ${b.dataDir}/secrets.json, reused on the next start): ${generatedNames.join(', ')}`);
+  }
+
+  lines.push('', 'Send a signed sample (add --new for a new call each time):');
+  for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice']) lines.push(`  npm run replay -- ${source}`);
+
+  const creds = 'AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1';
+  lines.push('', `Stored data (under ${b.dataDir}):`);
+  lines.push(`  ${creds} aws --endpoint-url ${b.s3Endpoint} s3 ls s3://${b.bucketName} --recursive`);
+  lines.push(`  ${creds} aws --endpoint-url ${b.dynamoEndpoint} dynamodb scan --table-name ${b.tableName}`);
+  lines.push('');
+  return lines.join('\n');
+}

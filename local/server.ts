@@ -1,0 +1,298 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { matchRoute, toApiGatewayEvent, eventBytes, newRequestId, type Route } from './api-gateway.ts';
+import { createLambdaContext } from './lambda-context.ts';
+import { loadHandler as defaultLoadHandler, type HandlerLoader } from './handlers.ts';
+
+/**
+ * Local mode's HTTP front door: what API Gateway (HTTP API) does in AWS.
+ * Each request on a webhook route becomes a payload-format-2.0 event
+ * (toApiGatewayEvent, shared with the events generator), is passed to the
+ * same handler module Lambda runs, and the handler's result is mapped back
+ * to an HTTP response. API Gateway's and Lambda's limits hold here too.
+ */
+
+/** API Gateway's and Lambda's limits (DESIGN.md section 5). */
+export const LIMITS = {
+  /** API Gateway HTTP API request payload. */
+  requestBytes: 10 * 1024 * 1024,
+  /** Lambda synchronous invocation payload, measured on the serialized event. */
+  eventBytes: 6 * 1024 * 1024,
+  /** API Gateway HTTP API integration timeout. */
+  timeoutMs: 30_000,
+} as const;
+
+export interface DeliveryEvent {
+  at: string;
+  method: string;
+  path: string;
+  routeKey: string;
+  source?: string;
+  status: number;
+  error?: string;
+  message?: string;
+  outcome?: string;
+  callId?: string;
+  ms: number;
+}
+
+export interface LocalServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  onDelivery?: (e: DeliveryEvent) => void;
+  /** Consulted for non-webhook paths before the 404; resolves true when it answered the request. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+  /** One line per request: method, path (no query), status, ms, error code. Defaults to stdout. */
+  log?: (line: string) => void;
+  /** Test seams: a different handler loader and smaller limits. */
+  loadHandler?: HandlerLoader;
+  limits?: Partial<typeof LIMITS>;
+}
+
+export interface LocalServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+function jsonReply(status: number, error: string, message: string, extra: Record<string, string> = {}): Reply {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...extra },
+    body: Buffer.from(JSON.stringify({ error, message })),
+  };
+}
+
+/** Maps a Lambda result to an HTTP response by the payload format 2.0 rules. */
+export function mapResult(result: unknown): Reply {
+  if (typeof result === 'object' && result !== null && 'statusCode' in result && typeof result.statusCode === 'number') {
+    const headers: Record<string, string | string[]> = {};
+    if ('headers' in result && typeof result.headers === 'object' && result.headers !== null) {
+      for (const [k, v] of Object.entries(result.headers)) {
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') headers[k.toLowerCase()] = String(v);
+      }
+    }
+    if ('cookies' in result && Array.isArray(result.cookies)) {
+      const cookies = result.cookies.filter((c): c is string => typeof c === 'string');
+      if (cookies.length > 0) headers['set-cookie'] = cookies;
+    }
+    const rawBody = 'body' in result && typeof result.body === 'string' ? result.body : '';
+    const base64 = 'isBase64Encoded' in result && result.isBase64Encoded === true;
+    return { status: result.statusCode, headers, body: Buffer.from(rawBody, base64 ? 'base64' : 'utf8') };
+  }
+  // No statusCode: API Gateway assumes 200, application/json, and the whole result as the body.
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(typeof result === 'string' ? result : JSON.stringify(result ?? null)),
+  };
+}
+
+class TooLarge extends Error {}
+
+/** Reads the body up to `limit` bytes; beyond it stops reading (nothing more is buffered) and rejects. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        chunks.length = 0;
+        reject(new TooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => { cleanup(); resolve(Buffer.concat(chunks, size)); };
+    const onError = (err: Error) => { cleanup(); reject(err); };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+/** The request log shows the route, never what a sender may have put in an unknown path (tokens, numbers). */
+export function loggablePath(path: string, route: Route | undefined): string {
+  if (route) return route.routeKey === 'ANY /call-completed/{provider}' ? `/call-completed/${route.source ?? '{unknown}'}` : path;
+  return path
+    .split('/')
+    .map((seg) => (seg.length > 24 || /\d{4,}/.test(seg) || /[^A-Za-z0-9._-]/.test(seg) ? '…' : seg))
+    .join('/')
+    .slice(0, 120);
+}
+
+function rawHeaderPairs(req: IncomingMessage): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '']);
+  return pairs;
+}
+
+function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return { ...parsed };
+  } catch {
+    // not JSON: nothing to report
+  }
+  return undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export async function createLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
+  const limits = { ...LIMITS, ...opts.limits };
+  const log = opts.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  const load = opts.loadHandler ?? defaultLoadHandler;
+
+  const send = (res: ServerResponse, reply: Reply, close = false) => {
+    if (res.headersSent) return;
+    const headers: Record<string, string | string[]> = { ...reply.headers, 'content-length': String(reply.body.length) };
+    if (close) headers.connection = 'close';
+    res.writeHead(reply.status, headers);
+    res.end(reply.body);
+  };
+
+  const invoke = async (route: Route, event: APIGatewayProxyEventV2): Promise<Reply> => {
+    let handler;
+    try {
+      handler = await load(route.functionName);
+    } catch (err) {
+      log(`error: cannot load functions/${route.functionName}/handler.ts: ${err instanceof Error ? err.message : String(err)}`);
+      return jsonReply(502, 'bad_gateway', `the ${route.functionName} function could not be loaded`);
+    }
+    const context = createLambdaContext({ functionName: route.functionName, timeoutMs: limits.timeoutMs, awsRequestId: event.requestContext.requestId });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), limits.timeoutMs); });
+    try {
+      const result = await Promise.race([handler(event, context), timeout]);
+      if (result === 'timeout') {
+        return jsonReply(503, 'service_unavailable', `the ${route.functionName} function did not answer within ${limits.timeoutMs / 1000} s (the API Gateway integration timeout)`);
+      }
+      return mapResult(result);
+    } catch (err) {
+      log(`error: functions/${route.functionName}/handler.ts threw ${err instanceof Error ? err.name : typeof err}`);
+      return jsonReply(502, 'bad_gateway', `the ${route.functionName} function failed; see the server log`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const route = matchRoute(path);
+
+    if (!route) {
+      if (opts.extraRoutes && (await opts.extraRoutes(req, res))) return;
+      const reply = jsonReply(404, 'not_found', `no route for ${method} ${loggablePath(path, undefined)}: use POST /audio-webhook, POST /call-completed/{volubile|synthflow}, or GET/POST /engage-voice`);
+      send(res, reply);
+      req.resume();
+      log(`${method} ${loggablePath(path, undefined)} 404 ${Date.now() - started}ms not_found`);
+      return;
+    }
+
+    let reply: Reply;
+    let close = false;
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (Number.isFinite(declared) && declared > limits.requestBytes) {
+      reply = jsonReply(413, 'payload_too_large', `request body is ${declared} bytes; API Gateway accepts at most ${limits.requestBytes} bytes`);
+      close = true;
+    } else {
+      let body: Buffer | undefined;
+      try {
+        body = await readBody(req, limits.requestBytes);
+      } catch (err) {
+        if (!(err instanceof TooLarge)) return; // the client went away
+        close = true;
+      }
+      if (!body) {
+        reply = jsonReply(413, 'payload_too_large', `request body is larger than the ${limits.requestBytes} bytes API Gateway accepts`);
+      } else {
+        const event = toApiGatewayEvent({
+          method,
+          target,
+          headers: rawHeaderPairs(req),
+          body,
+          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+          protocol: `HTTP/${req.httpVersion}`,
+          requestId: newRequestId(),
+        });
+        const size = eventBytes(event);
+        reply = size > limits.eventBytes
+          ? jsonReply(413, 'payload_too_large', `the Lambda event for this request would be ${size} bytes; Lambda accepts at most ${limits.eventBytes} (about ${Math.floor(limits.eventBytes * 3 / 4 / 1024)} KiB of binary body after base64)`)
+          : await invoke(route, event);
+      }
+    }
+
+    send(res, reply, close);
+    if (close) res.once('finish', () => req.socket.destroySoon());
+    const ms = Date.now() - started;
+    const parsed = reply.body.length < 64 * 1024 ? parseJsonObject(reply.body) : undefined;
+    const error = str(parsed?.error);
+    log(`${method} ${loggablePath(path, route)} ${reply.status} ${ms}ms${error ? ` ${error}` : ''}`);
+    if (opts.onDelivery) {
+      const source = str(parsed?.source) ?? route.source;
+      const message = str(parsed?.message);
+      const outcome = str(parsed?.outcome);
+      const callId = str(parsed?.callId);
+      try {
+        opts.onDelivery({
+          at: new Date(started).toISOString(),
+          method,
+          path,
+          routeKey: route.routeKey,
+          ...(source ? { source } : {}),
+          status: reply.status,
+          ...(error ? { error } : {}),
+          ...(message ? { message } : {}),
+          ...(outcome ? { outcome } : {}),
+          ...(callId ? { callId } : {}),
+          ms,
+        });
+      } catch (err) {
+        log(`error: onDelivery listener threw ${err instanceof Error ? err.name : typeof err}`);
+      }
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log(`error: local server failed on a request: ${err instanceof Error ? err.name : typeof err}`);
+      send(res, jsonReply(502, 'bad_gateway', 'the local server failed to handle the request'), true);
+    });
+  });
+  server.requestTimeout = limits.timeoutMs + 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${opts.host}:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

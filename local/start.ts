@@ -1,0 +1,58 @@
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from './embedded.ts';
+import { createLocalServer } from './server.ts';
+import { decideSecrets, readStoredSecrets, writeStoredSecrets } from './secrets.ts';
+import { renderBanner } from './banner.ts';
+import { readLocalConfig } from './local-config.ts';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * `npm start`: embedded S3 (s3rver) and DynamoDB (dynalite) with data under
+ * DATA_DIR, the local API Gateway in front of the real handlers, generated
+ * secrets where the user configured none, and a banner that says how to use it.
+ */
+
+async function main(): Promise<void> {
+  // The SDK warns on Node 20 about its future Node 22 requirement; this is its documented switch.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const userEnv: Env = { ...process.env };
+  const cfg = readLocalConfig(userEnv);
+
+  const storage = await startEmbeddedStorage({ dataDir: cfg.dataDir, host: cfg.host, s3Port: cfg.s3Port, dynamoPort: cfg.dynamoPort });
+  Object.assign(process.env, sdkEnvironment(storage), { BUCKET_NAME: cfg.bucketName, TABLE_NAME: cfg.tableName });
+  await ensureBucketAndTable(storage, cfg.bucketName, cfg.tableName);
+
+  const decision = decideSecrets(userEnv, readStoredSecrets(cfg.dataDir));
+  if (decision.fresh.length > 0) writeStoredSecrets(cfg.dataDir, decision.persist);
+  Object.assign(process.env, decision.apply);
+
+  const server = await createLocalServer({ host: cfg.host, port: cfg.port });
+  process.stdout.write(renderBanner({
+    baseUrl: server.url,
+    env: userEnv,
+    generated: decision.apply,
+    dataDir: cfg.dataDir,
+    bucketName: cfg.bucketName,
+    tableName: cfg.tableName,
+    s3Endpoint: storage.s3Endpoint,
+    dynamoEndpoint: storage.dynamoEndpoint,
+  }) + '\n');
+  process.stdout.write(`ready: listening on ${server.url}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping\n`);
+    const force = setTimeout(() => process.exit(1), 5_000);
+    force.unref();
+    Promise.allSettled([server.close(), storage.stop()]).then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`npm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
