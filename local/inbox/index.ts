@@ -1,0 +1,257 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Source } from '#shared/model';
+import type { DeliveryEvent } from '../server.ts';
+import { CallReader } from '../../scripts/calls/reader.ts';
+import { callKey, isSource, type GroupedCall } from '../../scripts/calls/model.ts';
+import { asWav } from '../../scripts/calls/wav.ts';
+
+/**
+ * The local inbox: a page at `/` of the local server that lists calls as they
+ * arrive (Server-Sent Events tell the page to refresh), with transcripts,
+ * extracted data, an audio player per stored recording, and the deliveries
+ * rejected in the last minutes with their reason.
+ *
+ * Served only by the local server, never deployed. The page is static HTML,
+ * CSS and vanilla JS that builds the DOM with textContent only: payloads are
+ * hostile. Phone numbers are shown (it is the user's own machine) but never
+ * logged: this module logs nothing.
+ *
+ * Routes (GET/HEAD only): `/`, `/inbox/app.js`, `/inbox/app.css`,
+ * `/inbox/api/calls`, `/inbox/api/events` (SSE), `/inbox/audio?key=<s3 key>`.
+ */
+
+export interface InboxOptions {
+  bucketName: string;
+  tableName: string;
+  /** How long rejected deliveries stay on the page (default 15). */
+  recentMinutes?: number;
+  /** How many days of the ByDay index the page looks back (default 7). */
+  recentDays?: number;
+  /** How many calls the page shows (default 50). */
+  limit?: number;
+  /** Test seam; otherwise clients from the standard SDK environment. */
+  reader?: CallReader;
+}
+
+export interface Inbox {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  onDelivery(e: DeliveryEvent): void;
+  close(): void;
+}
+
+/** A rejected delivery as the page shows it. */
+export interface Rejection {
+  at: string;
+  method: string;
+  path: string;
+  source?: string;
+  status: number;
+  error?: string;
+  message?: string;
+}
+
+const MAX_REJECTIONS = 200;
+const MAX_ARRIVALS = 500;
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/inbox/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/inbox/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+};
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
+function readStatic(file: string): Buffer {
+  return readFileSync(new URL(`./page/${file}`, import.meta.url));
+}
+
+/** Only our own page may read the inbox: refuse other Host names (DNS rebinding) and cross-site fetches. */
+function allowedHost(req: IncomingMessage): boolean {
+  const host = req.headers.host ?? '';
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  if (!name || !['127.0.0.1', 'localhost', '[::1]'].includes(name)) return false;
+  const site = req.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+function sendBytes(res: ServerResponse, status: number, type: string, body: Buffer, head: boolean, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': String(body.length), 'cache-control': 'no-store', ...SECURITY_HEADERS, ...extra });
+  res.end(head ? undefined : body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, head = false): void {
+  sendBytes(res, status, 'application/json; charset=utf-8', Buffer.from(JSON.stringify(value)), head);
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range); undefined when absent or unsatisfiable. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'invalid';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'invalid';
+  return { start, end };
+}
+
+export function createInbox(opts: InboxOptions): Inbox {
+  const reader = opts.reader ?? new CallReader({ bucketName: opts.bucketName, tableName: opts.tableName });
+  const recentMs = (opts.recentMinutes ?? 15) * 60_000;
+  const days = opts.recentDays ?? 7;
+  const limit = opts.limit ?? 50;
+  const files = Object.fromEntries(Object.entries(STATIC).map(([path, f]) => [path, { ...f, body: readStatic(f.file) }]));
+  const rejections: Rejection[] = [];
+  /** Calls stored since the server started, most recent last: found even when their start day is long ago. */
+  const arrivals = new Map<string, { source: Source; callId: string }>();
+  const clients = new Set<ServerResponse>();
+  let seq = 0;
+
+  const heartbeat = setInterval(() => { for (const c of clients) c.write(': keep-alive\n\n'); }, 15_000);
+  heartbeat.unref();
+
+  const broadcast = (event: string, data: unknown) => {
+    const frame = `id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const c of clients) c.write(frame);
+  };
+
+  const recentRejections = (now = Date.now()): Rejection[] => {
+    while (rejections.length && Date.parse(rejections[0]?.at ?? '') < now - recentMs) rejections.shift();
+    return [...rejections].reverse();
+  };
+
+  const listCalls = async (): Promise<GroupedCall[]> => {
+    const known = [...arrivals.values()].reverse().slice(0, limit);
+    const [fromDays, fromArrivals] = await Promise.all([
+      reader.listCalls({ limit, days }),
+      Promise.all(known.map((c) => reader.getCall(c.source, c.callId))),
+    ]);
+    const byKey = new Map<string, GroupedCall>();
+    for (const g of [...fromArrivals, ...fromDays.calls]) if (g) byKey.set(callKey(g.call.source, g.call.callId), g);
+    return [...byKey.values()]
+      .sort((a, b) => b.call.receivedAt.localeCompare(a.call.receivedAt) || (b.call.startedAt ?? '').localeCompare(a.call.startedAt ?? ''))
+      .slice(0, limit);
+  };
+
+  const serveAudio = async (url: URL, req: IncomingMessage, res: ServerResponse, head: boolean) => {
+    const key = url.searchParams.get('key') ?? '';
+    if (!/^audio\/[A-Za-z0-9._:@=+\/-]{1,400}$/.test(key) || key.includes('..')) {
+      sendJson(res, 400, { error: 'bad_request', message: 'key must name a recording under audio/' });
+      return;
+    }
+    let obj;
+    try {
+      obj = await reader.getObject(key);
+    } catch (err) {
+      const status = err instanceof Error && (err.name === 'NoSuchKey' || err.name === 'NotFound') ? 404 : 503;
+      sendJson(res, status, { error: status === 404 ? 'not_found' : 'service_unavailable', message: status === 404 ? 'no such recording' : 'storage is unavailable' });
+      return;
+    }
+    const wav = asWav(obj.body, obj.contentType);
+    if (!wav) {
+      sendJson(res, 415, { error: 'unsupported_media_type', message: 'this recording is not audio the page can play' });
+      return;
+    }
+    const range = parseRange(req.headers.range, wav.length);
+    if (range === 'invalid') {
+      sendBytes(res, 416, 'text/plain; charset=utf-8', Buffer.alloc(0), true, { 'content-range': `bytes */${wav.length}` });
+      return;
+    }
+    const common = { 'accept-ranges': 'bytes' };
+    if (!range) {
+      sendBytes(res, 200, 'audio/wav', wav, head, common);
+      return;
+    }
+    sendBytes(res, 206, 'audio/wav', wav.subarray(range.start, range.end + 1), head, {
+      ...common, 'content-range': `bytes ${range.start}-${range.end}/${wav.length}`,
+    });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    if (path !== '/' && !path.startsWith('/inbox/')) return false;
+    req.resume();
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'method_not_allowed', message: 'the inbox is read-only: use GET' }));
+      return true;
+    }
+    if (!allowedHost(req)) {
+      sendJson(res, 403, { error: 'forbidden', message: 'open the inbox at http://127.0.0.1:<port>/' });
+      return true;
+    }
+    const head = method === 'HEAD';
+    const file = files[path];
+    if (file) {
+      sendBytes(res, 200, file.type, file.body, head);
+      return true;
+    }
+    try {
+      if (path === '/inbox/api/calls') {
+        const calls = await listCalls();
+        sendJson(res, 200, { now: new Date().toISOString(), calls, rejected: recentRejections(), recentMinutes: recentMs / 60_000 }, head);
+      } else if (path === '/inbox/api/events') {
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
+        res.write('retry: 2000\n\n');
+        clients.add(res);
+        res.on('close', () => clients.delete(res));
+      } else if (path === '/inbox/audio') {
+        await serveAudio(url, req, res, head);
+      } else {
+        sendJson(res, 404, { error: 'not_found', message: 'no such inbox page' });
+      }
+    } catch (err) {
+      const missingTable = err instanceof Error && err.name === 'ResourceNotFoundException';
+      if (missingTable) sendJson(res, 200, { now: new Date().toISOString(), calls: [], rejected: recentRejections(), recentMinutes: recentMs / 60_000 }, head);
+      else if (!res.headersSent) sendJson(res, 503, { error: 'service_unavailable', message: 'local storage is not answering' });
+    }
+    return true;
+  };
+
+  const onDelivery = (e: DeliveryEvent): void => {
+    if (e.status >= 400) {
+      rejections.push({
+        at: e.at,
+        method: e.method,
+        path: e.path.split('?')[0] ?? '',
+        status: e.status,
+        ...(e.source ? { source: e.source } : {}),
+        ...(e.error ? { error: e.error } : {}),
+        ...(e.message ? { message: e.message } : {}),
+      });
+      if (rejections.length > MAX_REJECTIONS) rejections.shift();
+      broadcast('rejected', { at: e.at, status: e.status });
+      return;
+    }
+    if (e.source && isSource(e.source) && e.callId) {
+      const key = callKey(e.source, e.callId);
+      arrivals.delete(key);
+      arrivals.set(key, { source: e.source, callId: e.callId });
+      if (arrivals.size > MAX_ARRIVALS) arrivals.delete(arrivals.keys().next().value ?? '');
+    }
+    broadcast('delivery', { at: e.at, source: e.source, outcome: e.outcome });
+  };
+
+  const close = (): void => {
+    clearInterval(heartbeat);
+    for (const c of clients) c.end();
+    clients.clear();
+    if (!opts.reader) reader.destroy();
+  };
+
+  return { handle, onDelivery, close };
+}
