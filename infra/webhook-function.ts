@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, LogLevel, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ESBUILD_OPTIONS, REPO_ROOT, type WebhookFunctionSpec } from './functions.ts';
+
+/** NodejsFunction bundling derived from the plain ESBUILD_OPTIONS, so every tool bundles the same way. */
+export function cdkBundling(): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: ESBUILD_OPTIONS.target,
+    minify: ESBUILD_OPTIONS.minify,
+    sourceMap: ESBUILD_OPTIONS.sourcemap,
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    banner: ESBUILD_OPTIONS.banner.js,
+    externalModules: [...ESBUILD_OPTIONS.external],
+    tsconfig: ESBUILD_OPTIONS.tsconfig,
+    logLevel: LogLevel.WARNING,
+    // Local esbuild only (installed as a dev dependency): no Docker.
+    forceDockerBundling: false,
+  };
+}
+
+export interface WebhookFunctionProps {
+  spec: WebhookFunctionSpec;
+  environment: Record<string, string>;
+  logRetention: RetentionDays;
+}
+
+/**
+ * "A webhook function": pins runtime, architecture, bundling, log group and
+ * role, so each handler is declared in a few lines. The role starts empty (no
+ * AWSLambdaBasicExecutionRole managed policy): it may write its own log group
+ * and whatever the stack grants it explicitly, nothing else.
+ */
+export class WebhookFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: WebhookFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${spec.name} webhook handler`,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: join(REPO_ROOT, spec.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      description: `${spec.name} webhook`,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: cdkBundling(),
+    });
+    // A stable logical id, so `sam local invoke <id>` in docs/deploy.md keeps working.
+    (this.fn.node.defaultChild as CfnFunction).overrideLogicalId(`${spec.id}Function`);
+  }
+}
