@@ -26,7 +26,7 @@ export function bearerToken(authorization: string | undefined): string {
   if (Buffer.byteLength(value) > MAX_TOKEN_BYTES) {
     throw new Unauthorized(`the Authorization header is longer than ${MAX_TOKEN_BYTES} bytes`, 'invalid_token');
   }
-  const match = /^bearer\s+(.*)$/i.exec(value);
+  const match = /^bearer(?:\s+(.*))?$/i.exec(value);
   const token = (match ? match[1] ?? '' : value).trim();
   if (token === '') throw new Unauthorized('the Authorization header holds no token after "Bearer"', 'missing_token');
   if (!JWT_SHAPE.test(token)) throw new Unauthorized('the Authorization header does not hold a JWT (header.payload.signature)', 'invalid_token');

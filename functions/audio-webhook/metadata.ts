@@ -47,6 +47,9 @@ export function parseMetadata(bytes: Uint8Array): WatsonxMetadata {
   } catch {
     throw new BadRequest('the metadata part is not valid JSON', 'invalid_metadata');
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new BadRequest('metadata must be a JSON object', 'invalid_metadata');
+  }
   const result = v.safeParse(MetadataSchema, json, { abortPipeEarly: true });
   if (!result.success) {
     const issue = result.issues[0];
