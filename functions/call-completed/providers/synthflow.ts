@@ -10,7 +10,7 @@ import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainJson, plainObject, stringValues } from '../json.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { splitTranscript } from '../transcript.ts';
-import { type CallProvider, SafeId, STATUS_RANK, eventVersion, validate } from './types.ts';
+import { type CallProvider, JsonMap, SafeId, STATUS_RANK, eventVersion, validate } from './types.ts';
 
 /**
  * Synthflow AI voice agents, post-call webhook:
@@ -52,7 +52,7 @@ export function synthflowStatus(status: string | undefined | null): CallStatus |
 }
 
 const Text = v.nullish(v.string());
-const Dict = v.nullish(v.record(v.string(), v.unknown()));
+const Dict = JsonMap;
 
 const SynthflowBody = v.looseObject({
   status: Text,

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
+import { isPlainObject } from '../json.ts';
 import type { Interpretation, InterpretContext, Source } from '#shared/model';
 import type { SecretName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
@@ -47,3 +48,6 @@ export const STATUS_RANK = { inProgress: 0, unknown: 1, final: 2 } as const;
 export function eventVersion(eventMs: number | undefined, rank: number): number {
   return (eventMs ?? 0) * 10 + rank;
 }
+
+/** A JSON object map (valibot's record would turn an array into one). */
+export const JsonMap = v.nullish(v.custom<Record<string, unknown>>(isPlainObject, 'must be a JSON object'));

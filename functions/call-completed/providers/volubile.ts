@@ -7,7 +7,7 @@ import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainObject, stringValues } from '../json.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { splitTranscript, turnsFromList } from '../transcript.ts';
-import { type CallProvider, SafeId, STATUS_RANK, eventVersion, validate } from './types.ts';
+import { type CallProvider, JsonMap, SafeId, STATUS_RANK, eventVersion, validate } from './types.ts';
 
 /**
  * Volubile AI voice agents. The webhook body is the "Get a call" object:
@@ -39,7 +39,7 @@ export function volubileStatus(status: string | undefined | null): CallStatus | 
 }
 
 const Text = v.nullish(v.string());
-const Dict = v.nullish(v.record(v.string(), v.unknown()));
+const Dict = JsonMap;
 
 const VolubileCall = v.looseObject({
   id: SafeId,

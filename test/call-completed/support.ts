@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { createHmac, randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { decodeEvent, type WebhookRequest } from '#shared/request';
+import type { InterpretContext } from '#shared/model';
+
+/** Fixtures live once, in events/payloads/<vendor>/. */
+export function fixture(vendor: 'volubile' | 'synthflow', name: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(readFileSync(new URL(`../../events/payloads/${vendor}/${name}`, import.meta.url), 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`fixture ${name} is not an object`);
+  return { ...parsed };
+}
+
+export function fixtureBytes(vendor: 'volubile' | 'synthflow', name: string): Buffer {
+  return readFileSync(new URL(`../../events/payloads/${vendor}/${name}`, import.meta.url));
+}
+
+/** A fresh id in the vendor's style (Synthflow: `<ms>x<digits>`), safe as a key segment. */
+export function freshId(): string {
+  return randomUUID();
+}
+
+export const volubileSig = (secret: string, body: string | Buffer) => createHmac('sha256', secret).update(body).digest('hex');
+export const synthflowSig = (secret: string, callId: string) => createHmac('sha256', secret).update(callId).digest('base64');
+
+export interface EventInput {
+  provider?: string;
+  /** Overrides rawPath (default /call-completed/<provider>). */
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  query?: string;
+  body?: string | Buffer;
+  base64?: boolean;
+  /** Leave pathParameters out, as a proxy without route parameters would. */
+  noPathParameters?: boolean;
+}
+
+/** An API Gateway HTTP API v2.0 event, as AWS (and local mode) would build it. */
+export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
+  const provider = input.provider ?? 'volubile';
+  const rawPath = input.path ?? `/call-completed/${provider}`;
+  const method = input.method ?? 'POST';
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...input.headers };
+  const body = input.body ?? '';
+  const asBase64 = input.base64 ?? Buffer.isBuffer(body);
+  const rawQueryString = input.query ?? '';
+  const queryStringParameters = rawQueryString
+    ? Object.fromEntries(new URLSearchParams(rawQueryString))
+    : undefined;
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: 'ANY /call-completed/{provider}',
+    rawPath,
+    rawQueryString,
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(input.noPathParameters ? {} : { pathParameters: { provider } }),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      domainName: '127.0.0.1',
+      domainPrefix: '127',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: randomUUID(),
+      routeKey: 'ANY /call-completed/{provider}',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: asBase64 ? Buffer.from(body).toString('base64') : body.toString(),
+    isBase64Encoded: asBase64,
+  };
+}
+
+export function request(input: EventInput): WebhookRequest {
+  return decodeEvent(apiEvent(input));
+}
+
+export const ctx: InterpretContext = {
+  engageTimeZone: 'UTC',
+  defaultPhoneRegion: 'FR',
+  receivedAt: new Date('2030-01-01T00:00:00Z'),
+};
