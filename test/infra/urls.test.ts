@@ -1,0 +1,56 @@
+import { describe, it, expect } from 'vitest';
+import { formatVendorSetup, outputsFrom, parseArgs, withToken, type StackOutputs } from '../../scripts/urls.ts';
+
+const outputs: StackOutputs = {
+  AudioWebhookUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/audio-webhook',
+  VolubileWebhookUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/call-completed/volubile',
+  SynthflowWebhookUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/call-completed/synthflow',
+  EngageVoiceWebhookUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/engage-voice',
+  BucketName: 'voicewebhooks-dev-bucket',
+  TableName: 'VoiceWebhooks-dev-Table',
+  SecretName: 'WebhookSecret-abc',
+  SecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:WebhookSecret-abc',
+};
+
+describe('formatVendorSetup', () => {
+  it('prints, per vendor, the URL with its token, the secret and the header it signs', () => {
+    const text = formatVendorSetup('VoiceWebhooks-dev', outputs, {
+      WATSONX_AUDIO_SECRET: 'wx-secret',
+      VOLUBILE_WEBHOOK_TOKEN: 'vol-token',
+      SYNTHFLOW_WEBHOOK_TOKEN: 'sf-token',
+      ENGAGE_VOICE_TOKEN: 'ev-token',
+      ENGAGE_VOICE_BASIC_AUTH: 'ringcx:p4ss:word',
+    });
+    expect(text).toContain('URL:     https://abc123.execute-api.eu-west-1.amazonaws.com/audio-webhook\n');
+    expect(text).toContain('Secret:  wx-secret');
+    expect(text).toContain('Authorization: Bearer <JWT>');
+    expect(text).toContain('/call-completed/volubile?token=vol-token');
+    expect(text).toContain('X-Webhook-Signature: lowercase hex HMAC-SHA256(secret, raw body)');
+    expect(text).toContain('/call-completed/synthflow?token=sf-token');
+    expect(text).toContain('Synthflow-Signature: base64 HMAC-SHA256(secret, call.call_id)');
+    expect(text).toContain('/engage-voice?token=ev-token');
+    expect(text).toContain('user ringcx, password p4ss:word');
+  });
+
+  it('says how to set a signing secret that only the vendor console can create, and never prints one that is set', () => {
+    const empty = formatVendorSetup('S', outputs, {});
+    expect(empty).toMatch(/Volubile[\s\S]*not set\): enable webhook signing in Volubile, then set VOLUBILE_WEBHOOK_SECRET in Secrets Manager secret WebhookSecret-abc/);
+    expect(empty).toMatch(/Synthflow[\s\S]*SYNTHFLOW_WEBHOOK_SECRET/);
+    expect(empty).toContain('https://abc123.execute-api.eu-west-1.amazonaws.com/call-completed/volubile\n');
+    const set = formatVendorSetup('S', outputs, { VOLUBILE_WEBHOOK_SECRET: 'vendor-made-secret' });
+    expect(set).not.toContain('vendor-made-secret');
+    expect(set).toMatch(/Volubile[\s\S]*Secret:  configured/);
+  });
+
+  it('URL-encodes tokens and refuses a stack without the endpoint outputs', () => {
+    expect(withToken('https://x.example/engage-voice', 'a+b/c=')).toBe('https://x.example/engage-voice?token=a%2Bb%2Fc%3D');
+    expect(() => formatVendorSetup('Other', { BucketName: 'b' }, {})).toThrow(/AudioWebhookUrl/);
+  });
+
+  it('keeps only the known DescribeStacks outputs and parses --stack/--region', () => {
+    expect(outputsFrom([{ OutputKey: 'AudioWebhookUrl', OutputValue: 'u' }, { OutputKey: 'Other', OutputValue: 'x' }])).toEqual({ AudioWebhookUrl: 'u' });
+    expect(parseArgs(['--stack', 'VoiceWebhooks-prod', '--region', 'eu-west-1'])).toEqual({ stack: 'VoiceWebhooks-prod', region: 'eu-west-1' });
+    expect(() => parseArgs(['--stack'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['prod'])).toThrow(/unknown argument/);
+  });
+});
