@@ -254,7 +254,7 @@ export async function createLocalServer(opts: LocalServerOptions): Promise<Local
       const source = str(parsed?.source) ?? route.source;
       const message = str(parsed?.message);
       const outcome = str(parsed?.outcome);
-      const callId = str(parsed?.callId);
+      const callId = str(parsed?.callId) ?? str(parsed?.sessionId);
       try {
         opts.onDelivery({
           at: new Date(started).toISOString(),
