@@ -107,7 +107,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * the span between them (else the single item's, else the sum); status, agent,
  * summary and archive key from the last item in call order that has them; the
  * first customer / dialed number and direction found; transcripts and
- * recordings concatenated in call order; extracted and labels merged, later
+ * recordings concatenated in call order (a recording repeated on several
+ * items, same id and location, kept once); extracted and labels merged, later
  * items winning; receivedAt = the latest delivery.
  */
 export function mergeItems(items: readonly CallItem[]): GroupedCall {
@@ -133,7 +134,15 @@ export function mergeItems(items: readonly CallItem[]): GroupedCall {
   }
 
   const transcript = records.flatMap((r) => r.transcript ?? []);
-  const recordings: Recording[] = records.flatMap((r) => r.recordings);
+  // A call-level link (Engage Voice recording_url) repeats on every segment: keep it once.
+  const recordings: Recording[] = [];
+  const seenRecordings = new Set<string>();
+  for (const rec of records.flatMap((r) => r.recordings)) {
+    const key = `${rec.id}\u0000${rec.s3Key ?? ''}\u0000${rec.sourceUrl ?? ''}`;
+    if (seenRecordings.has(key)) continue;
+    seenRecordings.add(key);
+    recordings.push(rec);
+  }
   const extracted = Object.assign({}, ...records.map((r) => r.extracted ?? {})) as Record<string, unknown>;
   const labels = Object.assign({}, ...records.map((r) => r.labels ?? {})) as Record<string, string>;
   const receivedAt = records.map((r) => r.receivedAt).sort().at(-1) ?? first.record.receivedAt;

@@ -1,6 +1,6 @@
 // Local inbox: renders /inbox/api/calls and refreshes on Server-Sent Events
 // (falls back to short polling). Payloads are hostile: every value reaches the
-// DOM through textContent or a checked attribute, never through innerHTML.
+// DOM through textContent or a checked attribute, never parsed as HTML.
 
 const $ = (id) => document.getElementById(id);
 const rendered = new Map(); // call key -> { sig, li }
