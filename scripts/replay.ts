@@ -1,0 +1,109 @@
+import { pathToFileURL } from 'node:url';
+import { pickSecrets, SECRET_NAMES, type Secrets } from '#shared/config';
+import { readLocalConfig } from '../local/local-config.ts';
+import { readStoredSecrets } from '../local/secrets.ts';
+import { requestTarget, type OutgoingRequest } from './lib/requests.ts';
+import { SAMPLES, SAMPLE_NAMES, isSampleName, type SampleName } from './lib/samples.ts';
+
+/**
+ * `npm run replay -- <sample> [--url <base-url>] [--new] [--set NAME=value]`:
+ * sends a correctly signed sample delivery built from events/payloads/ to the
+ * local server (default http://127.0.0.1:3000; secrets from DATA_DIR/secrets.json
+ * and the environment) or to a deployed base URL (secrets from the environment
+ * and --set). Prints status and body; exits non-zero on a non-2xx answer.
+ * Without --new a second replay is a duplicate (2xx, nothing new stored).
+ */
+
+export interface ReplayOptions {
+  sample: SampleName;
+  baseUrl: string;
+  secrets: Secrets;
+  fresh?: boolean;
+}
+
+export interface ReplayResult {
+  status: number;
+  body: string;
+  request: OutgoingRequest;
+}
+
+export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
+  const request = await SAMPLES[opts.sample].build({ secrets: opts.secrets, fresh: opts.fresh ?? false });
+  // Keep the base URL's path (a stage or custom-domain prefix) in front of the route.
+  const base = new URL(opts.baseUrl);
+  const url = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${requestTarget(request)}`);
+  const res = await fetch(url, {
+    method: request.method,
+    headers: request.headers,
+    ...(request.body ? { body: request.body } : {}),
+    signal: AbortSignal.timeout(35_000),
+  });
+  return { status: res.status, body: await res.text(), request };
+}
+
+function isLocal(baseUrl: string): boolean {
+  const host = new URL(baseUrl).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
+/** Secrets to sign with: for a local server what npm start generated, then the environment, then --set (last wins). */
+export function replaySecrets(baseUrl: string, env: Record<string, string | undefined>, overrides: Secrets): Secrets {
+  const stored = isLocal(baseUrl) ? readStoredSecrets(readLocalConfig(env).dataDir) : {};
+  return { ...stored, ...pickSecrets(env), ...overrides };
+}
+
+export interface ReplayArgs {
+  sample: SampleName;
+  baseUrl: string;
+  fresh: boolean;
+  overrides: Secrets;
+}
+
+const USAGE = `usage: npm run replay -- <${SAMPLE_NAMES.join('|')}> [--url <base-url>] [--new] [--set NAME=value]
+  --url   where to send it (default http://127.0.0.1:3000, i.e. npm start)
+  --new   fresh call ids: a new call instead of a duplicate of the last replay
+  --set   a secret to sign with, e.g. --set VOLUBILE_WEBHOOK_SECRET=... (${SECRET_NAMES.join(', ')})`;
+
+export function parseReplayArgs(argv: string[], env: Record<string, string | undefined> = process.env): ReplayArgs | string {
+  let sample: SampleName | undefined;
+  let baseUrl = `http://${readLocalConfig(env).host}:${readLocalConfig(env).port}`;
+  let fresh = false;
+  const raw: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--new') fresh = true;
+    else if (arg === '--url') {
+      const next = argv[++i];
+      if (next === undefined || !URL.canParse(next)) return `--url needs a base URL\n${USAGE}`;
+      baseUrl = next;
+    } else if (arg === '--set') {
+      const next = argv[++i] ?? '';
+      const eq = next.indexOf('=');
+      const name = next.slice(0, eq);
+      if (eq < 0 || !(SECRET_NAMES as readonly string[]).includes(name)) return `--set needs NAME=value with NAME one of ${SECRET_NAMES.join(', ')}`;
+      raw[name] = next.slice(eq + 1);
+    } else if (isSampleName(arg) && sample === undefined) sample = arg;
+    else return `unknown argument "${arg}"\n${USAGE}`;
+  }
+  if (sample === undefined) return USAGE;
+  return { sample, baseUrl, fresh, overrides: pickSecrets(raw) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseReplayArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(args + '\n');
+    return 2;
+  }
+  const secrets = replaySecrets(args.baseUrl, process.env, args.overrides);
+  const result = await replay({ sample: args.sample, baseUrl: args.baseUrl, secrets, fresh: args.fresh });
+  process.stdout.write(`${result.request.method} ${result.request.path} → ${result.status}\n${result.body}\n`);
+  return result.status >= 200 && result.status < 300 ? 0 : 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`replay failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
