@@ -27,17 +27,38 @@ import { type Logger, errorFields } from './log.ts';
  * and answered with a 503 the vendor can retry, instead of hanging the call.
  */
 
-export const S3_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 6_000, maxAttempts: 2 } as const;
-export const DDB_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_000, maxAttempts: 3 } as const;
+//
+// Measured (test/reliability/store-faults.test.ts, docs/reliability.md): with
+// @smithy/node-http-handler 4.x, `requestTimeout` alone only WARNS and the
+// request goes on waiting; S3 has no socket timeout by default and DynamoDB's
+// is 300 s. A storage endpoint that accepted the connection and stalled kept
+// the delivery waiting until the Lambda timeout (> 30 s in the test), i.e. the
+// watsonx caller was hung up on. So `throwOnRequestTimeout: true` makes
+// requestTimeout a hard per-attempt limit, and the figures are chosen so that a
+// full stall ends in a 503 within about 5 s (S3: 2 x 2.5 s; DynamoDB:
+// 3 x 1 s + backoff), well inside API Gateway's 30 s and a watsonx webhook
+// timeout configured at 10 s or more. An S3 PUT of the largest body Lambda
+// accepts (≈4.4 MB) takes a fraction of a second in-region, so 2.5 s per attempt
+// does not cut off healthy uploads; a DynamoDB put takes single-digit ms.
+export const S3_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_500, maxAttempts: 2 } as const;
+export const DDB_TIMEOUTS = { connectionTimeout: 500, requestTimeout: 1_000, maxAttempts: 3 } as const;
 
 const s3 = new S3Client({
   maxAttempts: S3_TIMEOUTS.maxAttempts,
-  requestHandler: { connectionTimeout: S3_TIMEOUTS.connectionTimeout, requestTimeout: S3_TIMEOUTS.requestTimeout },
+  requestHandler: {
+    connectionTimeout: S3_TIMEOUTS.connectionTimeout,
+    requestTimeout: S3_TIMEOUTS.requestTimeout,
+    throwOnRequestTimeout: true,
+  },
 });
 const ddb = DynamoDBDocumentClient.from(
   new DynamoDBClient({
     maxAttempts: DDB_TIMEOUTS.maxAttempts,
-    requestHandler: { connectionTimeout: DDB_TIMEOUTS.connectionTimeout, requestTimeout: DDB_TIMEOUTS.requestTimeout },
+    requestHandler: {
+      connectionTimeout: DDB_TIMEOUTS.connectionTimeout,
+      requestTimeout: DDB_TIMEOUTS.requestTimeout,
+      throwOnRequestTimeout: true,
+    },
   }),
   { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
 );
