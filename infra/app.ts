@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readStackConfig, stackName } from './config.ts';
@@ -19,6 +20,6 @@ export function buildApp(app: App = new App()): { app: App; stack: WebhooksStack
   return { app, stack };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   buildApp().app.synth();
 }

@@ -24,6 +24,14 @@ import type { Node } from 'constructs';
  * | throttleBurstLimit          | 100      | API stage burst |
  * | authFailureAlarmThreshold   | 20       | 401 answers in 5 minutes that raise the auth-failure alarm |
  * | alarmEmail                  | (none)   | e-mail subscribed to the alarm topic; no topic without it |
+ * | localInvoke                 | false    | template for `sam local invoke` only (never deploy it): see below |
+ *
+ * `sam local invoke --env-vars` can only override variables the template
+ * declares. With `-c localInvoke=true` the functions' environment also
+ * declares every secret variable (empty), SECRET_ARN empty (so the handlers
+ * read secrets from the environment, as in local mode) and the SDK endpoint
+ * variables pointing at `npm start`'s embedded servers from inside Docker.
+ * A deployed template never carries any of them.
  */
 export interface StackConfig {
   stage: string;
@@ -39,6 +47,7 @@ export interface StackConfig {
   throttle: { rateLimit: number; burstLimit: number };
   authFailureAlarmThreshold: number;
   alarmEmail?: string;
+  localInvoke: boolean;
 }
 
 export class ContextError extends Error {
@@ -61,6 +70,13 @@ function int(get: Lookup, key: string, min: number, max: number): number | undef
   const n = Number(s);
   if (n < min || n > max) throw new ContextError(`context ${key} must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+function bool(get: Lookup, key: string): boolean {
+  const v = get(key);
+  if (v === undefined || v === null || v === '' || v === false || v === 'false') return false;
+  if (v === true || v === 'true') return true;
+  throw new ContextError(`context ${key} must be true or false`);
 }
 
 const RETENTION_VALUES = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
@@ -122,6 +138,7 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     throttle: { rateLimit, burstLimit },
     authFailureAlarmThreshold: int(get, 'authFailureAlarmThreshold', 1, 100_000) ?? 20,
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    localInvoke: bool(get, 'localInvoke'),
   };
 }
 

@@ -46,6 +46,20 @@ export const ACCESS_LOG_FIELDS = {
 } as const;
 
 /**
+ * Only with `-c localInvoke=true` (a template for `sam local invoke`, never
+ * deployed): declares what `--env-vars events/env.json` may override, and
+ * points the SDK at `npm start`'s embedded servers from inside SAM's container.
+ */
+export const LOCAL_INVOKE_ENVIRONMENT: Readonly<Record<string, string>> = {
+  SECRET_ARN: '',
+  ...Object.fromEntries(SECRET_NAMES.map((name) => [name, ''])),
+  AWS_ENDPOINT_URL_S3: 'http://host.docker.internal:4569',
+  AWS_ENDPOINT_URL_DYNAMODB: 'http://host.docker.internal:4567',
+  AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+  AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+};
+
+/**
  * One stack per stage: HTTP API → three webhook functions → one bucket (system
  * of record) + one table (index), one secret, alarms. Secure by default
  * (DESIGN.md section 8); every knob comes from CDK context (./config.ts).
@@ -143,12 +157,14 @@ export class WebhooksStack extends Stack {
     this.fillSecret();
 
     // ---- Functions ----------------------------------------------------
-    const environment = {
+    // Names, not values: the handlers fetch the secret by ARN (config.ts).
+    const environment: Record<string, string> = {
       BUCKET_NAME: this.bucket.bucketName,
       TABLE_NAME: this.table.tableName,
       SECRET_ARN: this.secret.secretArn,
       ENGAGE_VOICE_TIMEZONE: config.engageVoiceTimeZone,
       DEFAULT_PHONE_REGION: config.defaultPhoneRegion,
+      ...(config.localInvoke ? LOCAL_INVOKE_ENVIRONMENT : {}),
     };
     const fns: Partial<Record<FunctionName, WebhookFunction>> = {};
     for (const spec of WEBHOOK_FUNCTIONS) {
