@@ -41,7 +41,8 @@ describe('parseJsonObject', () => {
   });
 
   it('makes numbers DynamoDB cannot hold into strings, keeps the rest', () => {
-    expect(plainJson({ big: 12345678901234567890, inf: JSON.parse('1e400'), n: 1.5, a: [9007199254740993], s: 'x' }))
+    // As a vendor's body would deliver them: JSON.parse rounds the literals.
+    expect(plainJson(JSON.parse('{"big":12345678901234567890,"inf":1e400,"n":1.5,"a":[9007199254740993],"s":"x"}')))
       .toEqual({ big: '12345678901234567000', inf: 'Infinity', n: 1.5, a: ['9007199254740992'], s: 'x' });
     expect(stringValues({ a: 'x', b: true, c: 3, d: null, e: { f: 1 } })).toEqual({ a: 'x', b: 'true', c: '3' });
     expect(stringValues({ d: null })).toBeUndefined();
