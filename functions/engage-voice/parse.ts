@@ -148,17 +148,25 @@ export function rawPayload(req: WebhookRequest): RawPayload {
     const contentType = req.headers['content-type'] ?? '';
     return { bytes: req.body, contentType, extension: payloadKind(contentType) };
   }
-  const query = new URLSearchParams();
-  let n = 0;
-  for (const [name, value] of Object.entries(req.query)) {
-    if (++n > MAX_FIELDS) throw new BadRequest(`too many fields: at most ${MAX_FIELDS} are accepted`, 'too_many_fields');
-    if (name !== 'token') query.append(name, value);
-  }
-  const text = query.toString();
+  // The query string exactly as sent, minus the `token` pair(s): repeated
+  // parameters and their order survive into the archive.
+  const pairs = req.rawQuery.split('&').filter((pair) => pair !== '');
+  if (pairs.length > MAX_FIELDS) throw new BadRequest(`too many fields: at most ${MAX_FIELDS} are accepted`, 'too_many_fields');
+  const text = pairs.filter((pair) => queryName(pair) !== 'token').join('&');
   if (text === '') {
     throw new BadRequest('no fields: send the web service fields (at least uii) as JSON, a form body, or a query string', 'empty_payload');
   }
   return { bytes: Buffer.from(text, 'utf8'), contentType: FORM_CONTENT_TYPE, extension: 'form' };
+}
+
+function queryName(pair: string): string {
+  const eq = pair.indexOf('=');
+  const name = eq < 0 ? pair : pair.slice(0, eq);
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name;
+  }
 }
 
 // ---------------------------------------------------------------------------

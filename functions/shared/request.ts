@@ -26,6 +26,8 @@ export interface WebhookRequest {
   headers: Record<string, string>;
   /** first value of each query parameter, decoded */
   query: Record<string, string>;
+  /** the query string exactly as sent (no leading `?`) */
+  rawQuery: string;
   /** the body bytes exactly as the sender sent them */
   body: Buffer;
   contentType: ContentType | undefined;
@@ -86,6 +88,7 @@ export function decodeEvent(event: APIGatewayProxyEventV2, now = new Date()): We
     pathParameters,
     headers,
     query: parseQuery(event.rawQueryString),
+    rawQuery: event.rawQueryString ?? '',
     body,
     contentType: parseContentType(headers['content-type']),
     requestId: event.requestContext?.requestId ?? 'local',

@@ -145,6 +145,19 @@ describe('GET /engage-voice, query string', () => {
     expect(items[0]?.record.startedAt).toBe('2026-11-20T14:12:05.483Z');
   });
 
+  it('archives the query string byte for byte, repeated parameters and order included, minus the token', async () => {
+    const uii = freshUii();
+    const rawQueryString = `disposition=Sale&uii=${uii}&token=${TOKEN}&agent_id=7&call_start=2026-11-20%2009%3A12%3A05&disposition=Callback`;
+    const event = { ...getEvent({}, { headers: AUTH }), rawQueryString };
+    const res = await handler(event);
+    expect(res.statusCode).toBe(200);
+    const { keys } = await storedFor(uii);
+    expect(keys).toHaveLength(1);
+    expect((await getObjectBytes(keys[0] ?? '')).toString('utf8')).toBe(
+      `disposition=Sale&uii=${uii}&agent_id=7&call_start=2026-11-20%2009%3A12%3A05&disposition=Callback`,
+    );
+  });
+
   it('works with only the URL token configured', async () => {
     configure({ ENGAGE_VOICE_TOKEN: TOKEN });
     const uii = freshUii();
