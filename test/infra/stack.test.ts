@@ -3,6 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ensureBucketAndTable } from '../../local/embedded.ts';
+import { ddb, listKeys } from '../support/storage.ts';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -341,4 +348,46 @@ describe('events/ for sam local invoke', () => {
     expect(Object.keys(env.Parameters!)).toEqual(expect.arrayContaining(['BUCKET_NAME', 'TABLE_NAME', 'WATSONX_AUDIO_SECRET']));
     for (const [key, value] of Object.entries(env.Parameters!)) if ((SECRET_NAMES as readonly string[]).includes(key)) expect(value, key).toMatch(/fake/);
   });
+});
+
+describe('the artifact that ships', () => {
+  const run = promisify(execFile);
+  const SOURCE_OF: Record<string, string> = { watsonx: 'watsonx', volubile: 'volubile', synthflow: 'synthflow', 'engage-voice': 'engage-voice' };
+
+  it('loads each bundle in a fresh Node process and stores every sample event in the embedded S3 and DynamoDB', async () => {
+    const name = `artifact-${randomUUID().slice(0, 8)}`;
+    await ensureBucketAndTable({ s3Endpoint: process.env.AWS_ENDPOINT_URL_S3!, dynamoEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB! }, name, name);
+    const sample = (JSON.parse(readFileSync(join(REPO_ROOT, 'events/env.json'), 'utf8')) as { Parameters: Record<string, string> }).Parameters;
+    const { SECRET_ARN: _unset, ...inherited } = process.env;
+    const env = { ...inherited, ...sample, BUCKET_NAME: name, TABLE_NAME: name, NODE_OPTIONS: '--enable-source-maps' };
+    const script = [
+      "const [bundle, eventFile] = process.argv.slice(1);",
+      "const { handler } = await import(bundle);",
+      "const event = JSON.parse((await import('node:fs')).readFileSync(eventFile, 'utf8'));",
+      "const res = await handler(event, { awsRequestId: 'artifact-test' });",
+      "process.stdout.write('\\nRESULT ' + JSON.stringify(res) + '\\n');",
+    ].join('\n');
+
+    for (const spec of WEBHOOK_FUNCTIONS) {
+      const bundle = join(String(raw.Resources[`${spec.id}Function`]?.Metadata?.['aws:asset:path']), BUNDLE_FILE);
+      for (const file of spec.events) {
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(bundle).href, join(REPO_ROOT, 'events', file)], { env, cwd: tmpdir(), timeout: 20_000 });
+        const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+        expect(line, `${spec.name} ${file}: ${stdout.slice(-500)}`).toBeDefined();
+        const res = JSON.parse(line!.slice(7)) as { statusCode: number; body: string };
+        expect(res.statusCode, `${file}: ${res.body}`).toBeGreaterThanOrEqual(200);
+        expect(res.statusCode, `${file}: ${res.body}`).toBeLessThan(300);
+        expect(stdout).not.toMatch(/fake-[a-z-]*(secret|token|password)/);
+      }
+    }
+
+    const items = (await ddb.send(new ScanCommand({ TableName: name, ConsistentRead: true }))).Items ?? [];
+    const keys = await listKeys('', name);
+    for (const source of Object.values(SOURCE_OF)) {
+      const stored = items.filter((i) => i.source === source);
+      expect(stored.length, source).toBeGreaterThan(0);
+      for (const item of stored) expect(keys).toContain(item.record.rawS3Key);
+    }
+    expect(keys.filter((k) => k.startsWith('audio/watsonx/') && k.endsWith('.wav')).length).toBeGreaterThanOrEqual(2);
+  }, 90_000);
 });
