@@ -1,0 +1,47 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { HttpError } from '#shared/errors';
+import { PROVIDERS } from '../../functions/call-completed/providers/index.ts';
+import { ctx, request } from './support.ts';
+
+/** Whatever a sender sends, an adapter either interprets it or throws a typed 4xx — never anything else. */
+function outcome(fn: () => unknown): number {
+  try {
+    fn();
+    return 200;
+  } catch (err) {
+    if (err instanceof HttpError) return err.statusCode;
+    throw err;
+  }
+}
+
+const payload = fc.oneof(
+  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+  fc.jsonValue({ maxDepth: 6 }).map((j) => Buffer.from(JSON.stringify(j))),
+  fc.record({
+    id: fc.oneof(fc.string(), fc.uuid(), fc.integer()),
+    status: fc.oneof(fc.string(), fc.constantFrom('COMPLETED', 'IN_PROGRESS', 'completed')),
+    startTime: fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+    call: fc.record({ call_id: fc.oneof(fc.string(), fc.uuid()), start_time: fc.oneof(fc.string(), fc.integer()), transcript: fc.string(), duration: fc.anything() }, { requiredKeys: [] }),
+    extractorData: fc.anything(),
+    executed_actions: fc.dictionary(fc.string(), fc.anything()),
+  }, { requiredKeys: [] }).map((o) => Buffer.from(JSON.stringify(o))),
+);
+
+describe('adapters under arbitrary input', () => {
+  for (const [name, provider] of PROVIDERS) {
+    it(`${name}: interpret yields an interpretation or a 400`, () => {
+      fc.assert(fc.property(payload, (raw) => {
+        const status = outcome(() => provider.interpret(raw, ctx));
+        expect([200, 400]).toContain(status);
+      }), { numRuns: 400 });
+    });
+
+    it(`${name}: authenticate yields success only with credentials, else a 400/401`, () => {
+      fc.assert(fc.property(payload, fc.dictionary(fc.constantFrom('x-webhook-signature', 'synthflow-signature', 'x-webhook-token'), fc.string()), (raw, headers) => {
+        const status = outcome(() => provider.authenticate(request({ provider: name, body: raw, headers }), { VOLUBILE_WEBHOOK_SECRET: 's', SYNTHFLOW_WEBHOOK_SECRET: 's', SYNTHFLOW_WEBHOOK_TOKEN: 't' }));
+        expect([400, 401]).toContain(status);
+      }), { numRuns: 300 });
+    });
+  }
+});
