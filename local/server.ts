@@ -13,15 +13,21 @@ import { loadHandler as defaultLoadHandler, type HandlerLoader } from './handler
  * to an HTTP response. API Gateway's and Lambda's limits hold here too.
  */
 
+export interface Limits {
+  requestBytes: number;
+  eventBytes: number;
+  timeoutMs: number;
+}
+
 /** API Gateway's and Lambda's limits (DESIGN.md section 5). */
-export const LIMITS = {
+export const LIMITS: Readonly<Limits> = {
   /** API Gateway HTTP API request payload. */
   requestBytes: 10 * 1024 * 1024,
   /** Lambda synchronous invocation payload, measured on the serialized event. */
   eventBytes: 6 * 1024 * 1024,
   /** API Gateway HTTP API integration timeout. */
   timeoutMs: 30_000,
-} as const;
+};
 
 export interface DeliveryEvent {
   at: string;
@@ -48,7 +54,7 @@ export interface LocalServerOptions {
   log?: (line: string) => void;
   /** Test seams: a different handler loader and smaller limits. */
   loadHandler?: HandlerLoader;
-  limits?: Partial<typeof LIMITS>;
+  limits?: Partial<Limits>;
 }
 
 export interface LocalServer {
@@ -126,14 +132,32 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * After an early 413: discard (never buffer) what the client is still sending,
+ * so it can read the answer instead of failing on a reset connection, then cut
+ * the connection after `budget` more bytes or two seconds.
+ */
+function discardRest(req: IncomingMessage, budget: number): void {
+  let discarded = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, 2_000);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > budget) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.socket.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
 /** The request log shows the route, never what a sender may have put in an unknown path (tokens, numbers). */
 export function loggablePath(path: string, route: Route | undefined): string {
   if (route) return route.routeKey === 'ANY /call-completed/{provider}' ? `/call-completed/${route.source ?? '{unknown}'}` : path;
-  return path
-    .split('/')
-    .map((seg) => (seg.length > 24 || /\d{4,}/.test(seg) || /[^A-Za-z0-9._-]/.test(seg) ? '…' : seg))
-    .join('/')
-    .slice(0, 120);
+  // Unknown path: only a first segment that looks like a route name; never what follows (tokens, numbers).
+  const [, first = '', ...rest] = path.split('/');
+  const head = /^[A-Za-z][A-Za-z-]{0,23}$/.test(first) ? first : '…';
+  return ['', head, ...rest.map(() => '…')].join('/');
 }
 
 function rawHeaderPairs(req: IncomingMessage): [string, string][] {
@@ -245,7 +269,7 @@ export async function createLocalServer(opts: LocalServerOptions): Promise<Local
     }
 
     send(res, reply, close);
-    if (close) res.once('finish', () => req.socket.destroySoon());
+    if (close) discardRest(req, limits.requestBytes);
     const ms = Date.now() - started;
     const parsed = reply.body.length < 64 * 1024 ? parseJsonObject(reply.body) : undefined;
     const error = str(parsed?.error);
