@@ -1,6 +1,6 @@
 /**
  * Typed HTTP errors, thrown where the problem is found and mapped to a response
- * once (see respond.ts). Anything below 500 shows its message to the sender;
+ * once (see handler.ts). Anything below 500 shows its message to the sender;
  * anything else becomes a generic body.
  */
 
