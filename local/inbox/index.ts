@@ -147,7 +147,7 @@ export function createInbox(opts: InboxOptions): Inbox {
 
   const serveAudio = async (url: URL, req: IncomingMessage, res: ServerResponse, head: boolean) => {
     const key = url.searchParams.get('key') ?? '';
-    if (!/^audio\/[A-Za-z0-9._:@=+\/-]{1,400}$/.test(key) || key.includes('..')) {
+    if (!/^audio\/[A-Za-z0-9._:@=+/-]{1,400}$/.test(key) || key.includes('..')) {
       sendJson(res, 400, { error: 'bad_request', message: 'key must name a recording under audio/' });
       return;
     }

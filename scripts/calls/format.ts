@@ -36,6 +36,7 @@ export function duration(sec: number | undefined): string {
 
 /** Control characters from hostile payloads must not reach the terminal. */
 export function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 

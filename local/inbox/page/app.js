@@ -1,3 +1,4 @@
+/* global URL, clearTimeout, clearInterval */
 // Local inbox: renders /inbox/api/calls and refreshes on Server-Sent Events
 // (falls back to short polling). Payloads are hostile: every value reaches the
 // DOM through textContent or a checked attribute, never parsed as HTML.
@@ -94,8 +95,7 @@ function callItem(g) {
     }
     li.append(ol);
   }
-  li.append(keyValues('Extracted', c.extracted));
-  li.append(keyValues('Labels', c.labels));
+  for (const block of [keyValues('Extracted', c.extracted), keyValues('Labels', c.labels)]) if (block) li.append(block);
   if (c.recordings.length) {
     const ul = el('ul', { class: 'recordings' });
     c.recordings.forEach((r, i) => ul.append(recordingRow(r, i)));
@@ -153,7 +153,7 @@ async function refresh() {
       renderRejected(Array.isArray(data.rejected) ? data.rejected : [], data.recentMinutes);
       firstLoad = false;
       document.body.dataset.loaded = 'true';
-    } catch (err) {
+    } catch {
       $('live').textContent = 'cannot reach the local server';
       $('live').dataset.state = 'error';
     } finally {
