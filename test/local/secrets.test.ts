@@ -1,0 +1,71 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decideSecrets, readStoredSecrets, writeStoredSecrets } from '../../local/secrets.ts';
+import { renderBanner } from '../../local/banner.ts';
+
+let n = 0;
+const gen = () => `generated-${++n}`;
+
+describe('local secrets (DESIGN.md section 7)', () => {
+  it('generates the watsonx secret and a token for every source without any check', () => {
+    n = 0;
+    const d = decideSecrets({}, {}, gen);
+    expect(Object.keys(d.apply).sort()).toEqual(['ENGAGE_VOICE_TOKEN', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', 'WATSONX_AUDIO_SECRET']);
+    expect(d.fresh).toHaveLength(4);
+    expect(d.persist).toEqual(d.apply);
+  });
+
+  it('never generates signing secrets, nor a token for a source with any check configured', () => {
+    const d = decideSecrets({
+      WATSONX_AUDIO_SECRET: 'w', VOLUBILE_WEBHOOK_SECRET: 'v', SYNTHFLOW_WEBHOOK_TOKEN: 's', ENGAGE_VOICE_BASIC_AUTH: 'u:p',
+    }, {}, gen);
+    expect(d.apply).toEqual({});
+    expect(d.fresh).toEqual([]);
+    const partial = decideSecrets({ VOLUBILE_WEBHOOK_TOKEN: 't', ENGAGE_VOICE_TOKEN: ' ' }, {}, gen);
+    expect(Object.keys(partial.apply).sort()).toEqual(['ENGAGE_VOICE_TOKEN', 'SYNTHFLOW_WEBHOOK_TOKEN', 'WATSONX_AUDIO_SECRET']);
+    expect(partial.apply).not.toHaveProperty('VOLUBILE_WEBHOOK_SECRET');
+    expect(partial.apply).not.toHaveProperty('SYNTHFLOW_WEBHOOK_SECRET');
+  });
+
+  it('reuses what an earlier start stored, and keeps it in DATA_DIR/secrets.json with mode 0600', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
+    const first = decideSecrets({}, readStoredSecrets(dir));
+    writeStoredSecrets(dir, first.persist);
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    const second = decideSecrets({}, readStoredSecrets(dir));
+    expect(second.fresh).toEqual([]);
+    expect(second.apply).toEqual(first.apply);
+  });
+});
+
+describe('start-up banner', () => {
+  const common = {
+    baseUrl: 'http://127.0.0.1:3000', dataDir: '/d', bucketName: 'b', tableName: 't',
+    s3Endpoint: 'http://127.0.0.1:4569', dynamoEndpoint: 'http://127.0.0.1:4567',
+  };
+
+  it('shows generated values in the URLs and never a secret from the environment', () => {
+    const env = {
+      WATSONX_AUDIO_SECRET: 'env-watsonx-SECRET-1', VOLUBILE_WEBHOOK_SECRET: 'env-volubile-SECRET-2',
+      VOLUBILE_WEBHOOK_TOKEN: 'env-volubile-TOKEN-3', ENGAGE_VOICE_BASIC_AUTH: 'user:env-PASSWORD-4',
+    };
+    const decision = decideSecrets(env, {}, gen);
+    const banner = renderBanner({ ...common, env, generated: decision.apply });
+    for (const value of Object.values(env)) expect(banner).not.toContain(value);
+    expect(banner).not.toContain('env-PASSWORD');
+    expect(banner).toContain('/call-completed/volubile?token=<your VOLUBILE_WEBHOOK_TOKEN>');
+    expect(banner).toContain(`/call-completed/synthflow?token=${decision.apply.SYNTHFLOW_WEBHOOK_TOKEN}`);
+    expect(banner).toContain('http://127.0.0.1:3000/engage-voice\n');
+    expect(banner).toContain('npm run replay -- watsonx');
+    expect(banner).toContain('npm run replay -- engage-voice');
+    expect(banner).toMatch(/AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER .*aws --endpoint-url http:\/\/127\.0\.0\.1:4569 s3 ls s3:\/\/b --recursive/);
+    expect(banner).toContain('--endpoint-url http://127.0.0.1:4567 dynamodb scan --table-name t');
+  });
+
+  it('shows a generated watsonx secret', () => {
+    const decision = decideSecrets({}, {}, () => 'gen-value-xyz');
+    expect(renderBanner({ ...common, env: {}, generated: decision.apply })).toContain('secret (generated): gen-value-xyz');
+  });
+});
