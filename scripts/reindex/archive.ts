@@ -1,0 +1,89 @@
+import { S3Client, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { SOURCES, type Source, type Interpretation, type InterpretContext } from '#shared/model';
+import { parseMetadata } from '../../functions/audio-webhook/metadata.ts';
+import { audioKeyFor } from '../../functions/audio-webhook/metadata.ts';
+import { interpretMetadata } from '../../functions/audio-webhook/interpret.ts';
+import { findProvider } from '../../functions/call-completed/providers/index.ts';
+import { interpretEngage } from '../../functions/engage-voice/interpret.ts';
+
+/**
+ * Reading the S3 archive back (the system of record, DESIGN.md section 4) and
+ * turning each archived raw body into its index item with the SAME pure
+ * interpreters the handlers use. Layout: raw/<source>/<yyyy>/<mm>/<dd>/<callId>/<sha256>.<ext>,
+ * S3 metadata `received-at` on every raw object; watsonx audio at the key
+ * audioKeyFor() gives, with S3 metadata sha256 / bytes / source-content-type.
+ */
+
+export interface ArchivedRaw {
+  key: string;
+  source: Source;
+  bytes: Uint8Array;
+  contentType: string;
+  receivedAt: Date;
+}
+
+export function isSource(value: string): value is Source {
+  return (SOURCES as readonly string[]).includes(value);
+}
+
+/** `yyyy-mm-dd` → the key after which a source's archive of that day starts. */
+export function startAfterFor(source: Source, sinceDay: string | undefined): string | undefined {
+  if (sinceDay === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(sinceDay)) throw new Error(`--since "${sinceDay}" is not a date (yyyy-mm-dd)`);
+  return `raw/${source}/${sinceDay.replaceAll('-', '/')}`;
+}
+
+/** Every raw archive key of one source, in key order (day, call, digest), from `sinceDay` on. */
+export async function* listRawKeys(s3: S3Client, bucketName: string, source: Source, sinceDay?: string): AsyncGenerator<string> {
+  let token: string | undefined;
+  const startAfter = startAfterFor(source, sinceDay);
+  do {
+    const out = await s3.send(new ListObjectsV2Command({
+      Bucket: bucketName,
+      Prefix: `raw/${source}/`,
+      ContinuationToken: token,
+      ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}),
+    }));
+    for (const o of out.Contents ?? []) if (o.Key) yield o.Key;
+    token = out.NextContinuationToken;
+  } while (token);
+}
+
+export async function readRaw(s3: S3Client, bucketName: string, key: string): Promise<ArchivedRaw> {
+  const source = key.split('/')[1] ?? '';
+  if (!isSource(source)) throw new Error(`not a raw archive key: ${key}`);
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: key }));
+  if (!out.Body) throw new Error(`empty object: ${key}`);
+  const bytes = await out.Body.transformToByteArray();
+  const stamped = out.Metadata?.['received-at'];
+  const receivedAt = stamped !== undefined && !Number.isNaN(Date.parse(stamped)) ? new Date(stamped) : out.LastModified;
+  if (receivedAt === undefined) throw new Error(`no received-at metadata: ${key}`);
+  return { key, source, bytes, contentType: out.ContentType ?? 'application/octet-stream', receivedAt };
+}
+
+export type Settings = Pick<InterpretContext, 'engageTimeZone' | 'defaultPhoneRegion'>;
+
+/** The archived body → its Interpretation, through the handlers' own interpreters. */
+export async function interpretArchived(s3: S3Client, bucketName: string, raw: ArchivedRaw, settings: Settings): Promise<Interpretation> {
+  const ctx: InterpretContext = { ...settings, receivedAt: raw.receivedAt };
+  switch (raw.source) {
+    case 'watsonx': {
+      const meta = parseMetadata(raw.bytes);
+      const audioKey = audioKeyFor(meta, raw.receivedAt);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucketName, Key: audioKey }));
+      const sha256 = head.Metadata?.sha256;
+      const bytes = Number(head.Metadata?.bytes);
+      const contentType = head.Metadata?.['source-content-type'];
+      if (!sha256 || !Number.isInteger(bytes) || !contentType) throw new Error(`audio object ${audioKey} lacks sha256/bytes/source-content-type metadata`);
+      return interpretMetadata(meta, { s3Key: audioKey, sha256, bytes, contentType }, ctx);
+    }
+    case 'volubile':
+    case 'synthflow': {
+      const provider = findProvider(raw.source);
+      if (!provider) throw new Error(`no call-completed provider for ${raw.source}`);
+      return provider.interpret(raw.bytes, ctx);
+    }
+    case 'engage-voice':
+      return interpretEngage(raw.bytes, raw.contentType, ctx);
+  }
+}
