@@ -19,6 +19,8 @@ export interface ReplayOptions {
   baseUrl: string;
   secrets: Secrets;
   fresh?: boolean;
+  /** Fixtures folder (default events/payloads). */
+  payloadsDir?: string;
 }
 
 export interface ReplayResult {
@@ -28,7 +30,7 @@ export interface ReplayResult {
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
-  const request = await SAMPLES[opts.sample].build({ secrets: opts.secrets, fresh: opts.fresh ?? false });
+  const request = await SAMPLES[opts.sample].build({ secrets: opts.secrets, fresh: opts.fresh ?? false, ...(opts.payloadsDir ? { payloadsDir: opts.payloadsDir } : {}) });
   // Keep the base URL's path (a stage or custom-domain prefix) in front of the route.
   const base = new URL(opts.baseUrl);
   const url = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${requestTarget(request)}`);
