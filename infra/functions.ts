@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * The webhook functions and how they are bundled, as plain data: the stack
@@ -105,11 +106,11 @@ export const ESBUILD_OPTIONS = {
   treeShaking: true,
   mainFields: ['module', 'main'],
   banner: { js: ESM_REQUIRE_BANNER },
-  external: [] as string[],
+  external: [],
   tsconfig: join(REPO_ROOT, 'tsconfig.json'),
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
-} as const;
+} satisfies BuildOptions;
 
 /** The bundled file name inside the asset directory (NodejsFunction writes index.mjs for ESM). */
 export const BUNDLE_FILE = 'index.mjs';
