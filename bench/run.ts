@@ -118,9 +118,10 @@ export async function main(argv: readonly string[]): Promise<Report> {
     let memoryLine: string | undefined;
     if (audioBundle) {
       step('peak memory with the largest accepted recording');
-      const bigAudioBytes = largestAcceptedAudioBytes();
+      const ids = (run: number) => ({ recordingId: `memory-${String(run).padStart(3, '0')}-${Date.now()}` });
+      const bigAudioBytes = largestAcceptedAudioBytes(ids(0));
       const bigAudio = mulawAudio(bigAudioBytes, 7);
-      const big = (run: number) => watsonxEventWithJwt({ audio: bigAudio, recordingId: `memory-${run}-${Date.now()}` }, jwt);
+      const big = (run: number) => watsonxEventWithJwt({ audio: bigAudio, ...ids(run) }, jwt);
       const probe = big(0);
       const bodyBytes = Buffer.from(probe.body ?? '', 'base64').length;
       const mem = await peakMemory({
@@ -134,7 +135,8 @@ export async function main(argv: readonly string[]): Promise<Report> {
         rows: [[fmtBytes(mem.beforeEventRss), fmtBytes(mem.idleRss), fmtBytes(mem.peakRss), fmtBytes(mem.peakRss - mem.idleRss), fmtRatio(mem.multiple), fmtRatio(mem.multipleWithEvent), String(mem.statusCode)]],
       });
       memoryLine = `${fmtRatio(mem.multiple)} of ${fmtBytes(mem.bodyBytes)} above idle`;
-      targets.push({ target: 'Peak RSS ≤ 4× payload above idle', measured: memoryLine, verdict: verdict(mem.multiple, 4) });
+      const accepted = mem.statusCode >= 200 && mem.statusCode < 300;
+      targets.push({ target: 'Peak RSS ≤ 4× payload above idle', measured: accepted ? memoryLine : `${memoryLine}, but the handler answered ${mem.statusCode}`, verdict: accepted ? verdict(mem.multiple, 4) : 'not measured' });
     }
 
     // 6. End to end --------------------------------------------------------------
@@ -157,7 +159,8 @@ export async function main(argv: readonly string[]): Promise<Report> {
           deliveries.push({ source: 'engage-voice', callId: uii, event: engageEvent(i % 8 === 3 ? 'form' : 'json', engagePayload(uii)) });
         }
       }
-      const e2e = await endToEnd(deliveries, cfg.e2eConcurrency, TABLE);
+      const loud = quietLogs();
+      const e2e = await endToEnd(deliveries, cfg.e2eConcurrency, TABLE).finally(loud);
       tables.push({
         title: '6. End to end through the local server',
         note: `local/server.ts (as \`npm start\` runs it) with the real handlers, embedded s3rver + dynalite, all in this process; a mixed stream (¼ watsonx 30 s recordings, ¼ Volubile, ¼ Synthflow, ¼ Engage Voice), every delivery unique. Zero loss = every delivery answered 2xx and its item is in the table afterwards.`,

@@ -171,14 +171,14 @@ export function watsonxEventWithJwt(o: WatsonxOptions, jwt: string): APIGatewayP
   });
 }
 
-/** Multipart overhead of a watsonx body around its audio. */
-export function watsonxOverhead(): number {
-  return watsonxBody({ audio: Buffer.alloc(0) }).length;
+/** Multipart overhead of a watsonx body around its audio (it depends on the ids' lengths). */
+export function watsonxOverhead(o: Omit<WatsonxOptions, 'audio'> = {}): number {
+  return watsonxBody({ ...o, audio: Buffer.alloc(0) }).length;
 }
 
-/** Audio bytes of the largest recording the handler accepts (the body just fits MAX_BODY_BYTES). */
-export function largestAcceptedAudioBytes(): number {
-  return MAX_BODY_BYTES - watsonxOverhead();
+/** Audio bytes of the largest recording the handler accepts: the body is exactly MAX_BODY_BYTES. */
+export function largestAcceptedAudioBytes(o: Omit<WatsonxOptions, 'audio'> = {}): number {
+  return MAX_BODY_BYTES - watsonxOverhead(o);
 }
 
 // ---------------------------------------------------------------- JSON sources
