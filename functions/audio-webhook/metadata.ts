@@ -21,10 +21,21 @@ const safeId = v.pipe(
 
 const optionalText = v.optional(v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')));
 
+/** Date.parse rolls impossible dates over (2026-02-31 → March 3): the calendar date must survive as written. */
+function isRealDateTime(s: string): boolean {
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) return false;
+  const [y, mo, d] = s.slice(0, 10).split('-').map(Number);
+  const [h, mi, sec] = s.slice(11, 19).split(':').map(Number);
+  if (h === undefined || mi === undefined || sec === undefined || h > 23 || mi > 59 || sec > 59) return false;
+  const calendar = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0));
+  return calendar.getUTCFullYear() === y && calendar.getUTCMonth() + 1 === mo && calendar.getUTCDate() === d;
+}
+
 const timestamp = v.optional(v.pipe(
   v.string('must be a string'),
   v.regex(ISO_DATE_TIME, 'must be an ISO-8601 UTC date-time, e.g. 2026-11-20T10:00:00.000Z'),
-  v.check((s) => !Number.isNaN(Date.parse(s)), 'is not a valid date-time'),
+  v.check(isRealDateTime, 'is not a valid date-time'),
   v.transform((s) => new Date(s).toISOString()),
 ));
 
@@ -39,11 +50,46 @@ export const MetadataSchema = v.looseObject({
 
 export type WatsonxMetadata = v.InferOutput<typeof MetadataSchema>;
 
+/** watsonx metadata is a flat object; anything nested deeper than this is not metadata. */
+export const MAX_METADATA_DEPTH = 8;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether `{`/`[` nesting outside JSON strings goes deeper than `limit` (stops scanning once it does). */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 /** Parses and validates the metadata part's bytes; 400 naming the field on anything wrong. */
 export function parseMetadata(bytes: Uint8Array): WatsonxMetadata {
+  let text: string;
+  try {
+    // Strict: a stray byte is refused, never replaced with U+FFFD (the archive must mean what the index says).
+    text = utf8.decode(bytes);
+  } catch {
+    throw new BadRequest('the metadata part is not valid UTF-8', 'invalid_metadata');
+  }
+  if (nestedDeeperThan(text, MAX_METADATA_DEPTH)) {
+    throw new BadRequest(`the metadata part is nested deeper than ${MAX_METADATA_DEPTH} levels; it must be a flat JSON object`, 'invalid_metadata');
+  }
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     throw new BadRequest('the metadata part is not valid JSON', 'invalid_metadata');
   }
