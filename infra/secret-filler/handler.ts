@@ -36,7 +36,13 @@ async function respond(event: v.InferOutput<typeof EventSchema>, status: 'SUCCES
 }
 
 export const handler = async (raw: unknown): Promise<void> => {
-  const event = v.parse(EventSchema, raw);
+  const parsed = v.safeParse(EventSchema, raw);
+  if (!parsed.success) {
+    // Without a valid ResponseURL there is no one to answer; CloudFormation would time out.
+    console.log(JSON.stringify({ level: 'error', msg: 'not a CloudFormation custom resource event', issues: parsed.issues.map((i) => i.message) }));
+    throw new Error('not a CloudFormation custom resource event');
+  }
+  const event = parsed.output;
   try {
     if (event.RequestType !== 'Delete') {
       const secretId = event.ResourceProperties.SecretArn;

@@ -39,7 +39,7 @@ describe('formatVendorSetup', () => {
     expect(empty).toContain('https://abc123.execute-api.eu-west-1.amazonaws.com/call-completed/volubile\n');
     const set = formatVendorSetup('S', outputs, { VOLUBILE_WEBHOOK_SECRET: 'vendor-made-secret' });
     expect(set).not.toContain('vendor-made-secret');
-    expect(set).toMatch(/Volubile[\s\S]*Secret:  configured/);
+    expect(set).toMatch(/Volubile[\s\S]*Secret: {2}configured/);
   });
 
   it('URL-encodes tokens and refuses a stack without the endpoint outputs', () => {
