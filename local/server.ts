@@ -135,12 +135,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 /**
  * After an early 413: discard (never buffer) what the client is still sending,
  * so it can read the answer instead of failing on a reset connection, then cut
- * the connection after `budget` more bytes or two seconds.
+ * the connection after `budget` more bytes or five seconds.
  */
 function discardRest(req: IncomingMessage, budget: number): void {
   let discarded = 0;
   const cut = () => req.socket.destroy();
-  const timer = setTimeout(cut, 2_000);
+  const timer = setTimeout(cut, 5_000);
   timer.unref();
   req.on('data', (chunk: Buffer) => {
     discarded += chunk.length;
@@ -268,8 +268,10 @@ export async function createLocalServer(opts: LocalServerOptions): Promise<Local
       }
     }
 
-    send(res, reply, close);
-    if (close) discardRest(req, limits.requestBytes);
+    // No `connection: close` after an early 413: Node would destroy the socket while the client is still
+    // sending and the client would see a reset instead of the answer. The rest is discarded, then cut.
+    send(res, reply);
+    if (close) discardRest(req, 4 * limits.requestBytes);
     const ms = Date.now() - started;
     const parsed = reply.body.length < 64 * 1024 ? parseJsonObject(reply.body) : undefined;
     const error = str(parsed?.error);
