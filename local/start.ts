@@ -26,7 +26,15 @@ async function main(): Promise<void> {
   if (decision.fresh.length > 0) writeStoredSecrets(cfg.dataDir, decision.persist);
   Object.assign(process.env, decision.apply);
 
-  const server = await createLocalServer({ host: cfg.host, port: cfg.port });
+  // Imported after the SDK environment is set: its reader builds SDK clients.
+  const { createInbox } = await import('./inbox/index.ts');
+  const inbox = createInbox({ bucketName: cfg.bucketName, tableName: cfg.tableName });
+  const server = await createLocalServer({
+    host: cfg.host,
+    port: cfg.port,
+    onDelivery: (e) => inbox.onDelivery(e),
+    extraRoutes: (req, res) => inbox.handle(req, res),
+  });
   process.stdout.write(renderBanner({
     baseUrl: server.url,
     env: userEnv,
@@ -37,6 +45,7 @@ async function main(): Promise<void> {
     s3Endpoint: storage.s3Endpoint,
     dynamoEndpoint: storage.dynamoEndpoint,
   }) + '\n');
+  process.stdout.write(`inbox: ${server.url}/ (calls as they arrive, rejected deliveries, audio)\n`);
   process.stdout.write(`ready: listening on ${server.url}\n`);
 
   let stopping = false;
@@ -46,6 +55,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping\n`);
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
+    inbox.close();
     Promise.allSettled([server.close(), storage.stop()]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
