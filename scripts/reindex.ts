@@ -6,6 +6,7 @@ import { SOURCES, type Source } from '#shared/model';
 import { readSettings } from '#shared/config';
 import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../local/embedded.ts';
 import { portAnswers } from './calls/target.ts';
+import { isSource } from './reindex/archive.ts';
 
 /**
  * npm run reindex [-- --source <s>] [--since <yyyy-mm-dd>] [--stack <name>]
@@ -51,8 +52,8 @@ async function main(): Promise<number> {
   if (values.help) { console.log(USAGE); return 0; }
   const sources: Source[] = [];
   for (const s of values.source ?? []) {
-    if (!(SOURCES as readonly string[]).includes(s)) { console.error(`unknown source "${s}"\n${USAGE}`); return 2; }
-    sources.push(s as Source);
+    if (!isSource(s)) { console.error(`unknown source "${s}" (one of ${SOURCES.join(', ')})\n${USAGE}`); return 2; }
+    sources.push(s);
   }
   if (values.since !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(values.since) || Number.isNaN(Date.parse(values.since)))) {
     console.error(`--since "${values.since}" is not a date (yyyy-mm-dd)\n${USAGE}`);

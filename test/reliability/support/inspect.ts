@@ -1,4 +1,4 @@
-import { S3Client, GetObjectCommand, ListObjectsV2Command, DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/embedded.ts';
@@ -27,6 +27,16 @@ export function inspector(endpoints: { s3Endpoint: string; dynamoEndpoint: strin
   async function getBytes(key: string): Promise<Buffer> {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: key }));
     return Buffer.from(await out.Body!.transformToByteArray());
+  }
+
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: bucketName, Key: key }));
+      return true;
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw err;
+    }
   }
 
   async function scanAll(): Promise<Record<string, unknown>[]> {
@@ -63,6 +73,6 @@ export function inspector(endpoints: { s3Endpoint: string; dynamoEndpoint: strin
     }
   }
 
-  return { s3, ddb, listKeys, getBytes, scanAll, itemsOf, wipeTable, wipeBucket, destroy: () => { s3.destroy(); ddb.destroy(); } };
+  return { s3, ddb, listKeys, getBytes, exists, scanAll, itemsOf, wipeTable, wipeBucket, destroy: () => { s3.destroy(); ddb.destroy(); } };
 }
 export type Inspector = ReturnType<typeof inspector>;
