@@ -194,6 +194,8 @@ export class WebhooksStack extends Stack {
     // ---- API ----------------------------------------------------------
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: config.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new HttpApi(this, 'Api', {
+      // A display name (API names need not be unique), so stages are easy to tell apart in the console.
+      apiName: this.stackName,
       description: `Voice webhooks (${config.stage})`,
       createDefaultStage: false,
     });

@@ -52,7 +52,7 @@ beforeAll(() => {
 describe('HTTP API', () => {
   it('has exactly the routes of DESIGN.md section 2, as ANY routes', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', Name: 'VoiceWebhooks-dev' });
     const keys = resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey).sort();
     expect(keys).toEqual(['ANY /audio-webhook', 'ANY /call-completed/{provider}', 'ANY /engage-voice']);
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
