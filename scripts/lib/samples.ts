@@ -88,7 +88,7 @@ function engage(file: string, variant: EngageVariant): Sample['build'] {
 
 export const SAMPLES = {
   'watsonx': { functionName: 'audio-webhook', eventFile: 'watsonx-recording.json', build: watsonx('metadata.json', 'mulaw') },
-  'watsonx-wav': { functionName: 'audio-webhook', eventFile: 'watsonx-recording-wav.json', build: watsonx('metadata.json', 'wav') },
+  'watsonx-wav': { functionName: 'audio-webhook', eventFile: 'watsonx-recording-wav.json', build: watsonx('metadata-wav.json', 'wav') },
   'watsonx-2': { functionName: 'audio-webhook', eventFile: 'watsonx-recording-2.json', build: watsonx('metadata-2.json', 'mulaw') },
   'volubile': {
     functionName: 'call-completed',

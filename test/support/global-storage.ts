@@ -18,6 +18,8 @@ export async function setup(project: TestProject): Promise<void> {
     BUCKET_NAME: TEST_BUCKET,
     TABLE_NAME: TEST_TABLE,
     TEST_DATA_DIR: storage.dataDir,
+    // The SDK warns on every client that Node 20 support ends in 2027; Lambda runs Node 24.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
   project.provide('storage', { s3Endpoint: storage.s3Endpoint, dynamoEndpoint: storage.dynamoEndpoint });
 }
