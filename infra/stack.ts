@@ -3,7 +3,7 @@ import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations,
 import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { Bucket, BlockPublicAccess, BucketEncryption, ObjectLockRetention, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
+import { Bucket, BlockPublicAccess, type CfnBucket, BucketEncryption, ObjectLockRetention, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -183,7 +183,7 @@ export class WebhooksStack extends Stack {
       this.secret.grantRead(wf.role);
       for (const prefix of spec.writePrefixes) {
         Validations.of(wf.role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.bucket.node.defaultChild as never)}.Arn>/${prefix}]`,
+          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.bucket.node.defaultChild as CfnBucket)}.Arn>/${prefix}]`,
           reason: `The ${spec.name} handler writes content-addressed objects under ${prefix}; the wildcard is the key suffix within its own prefix, and the only action is s3:PutObject.`,
         });
       }
