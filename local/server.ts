@@ -308,6 +308,19 @@ export async function createLocalServer(opts: LocalServerOptions): Promise<Local
     });
   });
   server.requestTimeout = limits.timeoutMs + 30_000;
+  // Requests Node's HTTP parser refuses before any handler runs (oversized
+  // headers, malformed request lines) get the same JSON error body as the
+  // rest of the API instead of Node's bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const overflow = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = overflow ? 431 : 400;
+    const body = JSON.stringify(overflow
+      ? { error: 'request_header_too_large', message: 'the request headers are too large: keep the request line and headers under 16 KB (API Gateway allows 10 KB)' }
+      : { error: 'bad_request', message: 'the HTTP request is malformed' });
+    socket.end(`HTTP/1.1 ${status} ${overflow ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    log(`${overflow ? '431' : '400'} refused by the HTTP parser: ${err.code ?? 'unknown'}`);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
