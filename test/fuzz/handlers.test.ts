@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLogSink } from '#shared/log';
 import fc from 'fast-check';
 import { handler as audioWebhook } from '../../functions/audio-webhook/handler.ts';
 import { handler as callCompleted } from '../../functions/call-completed/handler.ts';
@@ -15,8 +16,13 @@ import { RUNS, anyBytes, anyText } from './support.ts';
 
 let bucket = '';
 let table = '';
+let restore: ((line: string) => void) | undefined;
 beforeAll(async () => {
   ({ bucket, table } = await ownStorage('fuzz-handlers'));
+  restore = setLogSink(() => {});
+});
+afterAll(() => {
+  if (restore) setLogSink(restore);
 });
 
 const contentType = fc.option(fc.oneof(anyText, fc.constantFrom(
