@@ -19,6 +19,7 @@ import { SECRET_NAMES } from '#shared/config';
 import { buildApp } from '../../infra/app.ts';
 import { ACCESS_LOG_FIELDS, type WebhooksStack } from '../../infra/stack.ts';
 import { BUNDLE_FILE, REPO_ROOT, WEBHOOK_FUNCTIONS } from '../../infra/functions.ts';
+import { writeEvents } from '../../scripts/events.ts';
 
 /**
  * Fine-grained assertions on the synthesized stack. One real synth (with
@@ -357,6 +358,9 @@ describe('the artifact that ships', () => {
 
   it('loads each bundle in a fresh Node process and stores every sample event in the embedded S3 and DynamoDB', async () => {
     const name = `artifact-${randomUUID().slice(0, 8)}`;
+    // The same events as events/, generated afresh: the committed watsonx ones carry a JWT that expires.
+    const freshEvents = mkdtempSync(join(tmpdir(), 'artifact-events-'));
+    await writeEvents(freshEvents);
     await ensureBucketAndTable({ s3Endpoint: process.env.AWS_ENDPOINT_URL_S3!, dynamoEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB! }, name, name);
     const sample = (JSON.parse(readFileSync(join(REPO_ROOT, 'events/env.json'), 'utf8')) as { Parameters: Record<string, string> }).Parameters;
     const { SECRET_ARN: _unset, ...inherited } = process.env;
@@ -372,7 +376,7 @@ describe('the artifact that ships', () => {
     for (const spec of WEBHOOK_FUNCTIONS) {
       const bundle = join(String(raw.Resources[`${spec.id}Function`]?.Metadata?.['aws:asset:path']), BUNDLE_FILE);
       for (const file of spec.events) {
-        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(bundle).href, join(REPO_ROOT, 'events', file)], { env, cwd: tmpdir(), timeout: 20_000 });
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(bundle).href, join(freshEvents, file)], { env, cwd: tmpdir(), timeout: 20_000 });
         const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
         expect(line, `${spec.name} ${file}: ${stdout.slice(-500)}`).toBeDefined();
         const res = JSON.parse(line!.slice(7)) as { statusCode: number; body: string };
