@@ -17,6 +17,14 @@ export interface Limits {
   requestBytes: number;
   eventBytes: number;
   timeoutMs: number;
+  headerBytes: number;
+}
+
+/** Bytes API Gateway counts against its header quota: the request line and every header value. */
+function headerSize(method: string, target: string, httpVersion: string, rawHeaders: string[]): number {
+  let size = Buffer.byteLength(`${method} ${target} HTTP/${httpVersion}`);
+  for (let i = 1; i < rawHeaders.length; i += 2) size += Buffer.byteLength(rawHeaders[i] ?? '');
+  return size;
 }
 
 /** API Gateway's and Lambda's limits (DESIGN.md section 5). */
@@ -27,6 +35,8 @@ export const LIMITS: Readonly<Limits> = {
   eventBytes: 6 * 1024 * 1024,
   /** API Gateway HTTP API integration timeout. */
   timeoutMs: 30_000,
+  /** API Gateway HTTP API quota: request line plus header values, combined. */
+  headerBytes: 10_240,
 };
 
 export interface DeliveryEvent {
@@ -238,7 +248,11 @@ export async function createLocalServer(opts: LocalServerOptions): Promise<Local
     let reply: Reply;
     let close = false;
     const declared = Number(req.headers['content-length'] ?? '0');
-    if (Number.isFinite(declared) && declared > limits.requestBytes) {
+    const headerBytes = headerSize(method, target, req.httpVersion, req.rawHeaders);
+    if (headerBytes > limits.headerBytes) {
+      reply = jsonReply(431, 'request_header_too_large', `request line and header values are ${headerBytes} bytes; API Gateway accepts at most ${limits.headerBytes}`);
+      close = true;
+    } else if (Number.isFinite(declared) && declared > limits.requestBytes) {
       reply = jsonReply(413, 'payload_too_large', `request body is ${declared} bytes; API Gateway accepts at most ${limits.requestBytes} bytes`);
       close = true;
     } else {

@@ -106,6 +106,20 @@ describe('local server', () => {
     expect(invoked.length).toBe(before);
   });
 
+  it('answers 431 JSON above API Gateway\'s 10,240-byte header quota, below Node\'s own 16 KB limit', async () => {
+    const before = invoked.length;
+    const res = await fetch(`${server.url}/call-completed/volubile`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-padding': 'p'.repeat(12 * 1024) }, body: '{}',
+    });
+    expect(res.status).toBe(431);
+    expect(await res.json()).toMatchObject({ error: 'request_header_too_large', message: expect.stringMatching(/10240/) });
+    expect(invoked.length).toBe(before);
+    const justUnder = await fetch(`${server.url}/call-completed/volubile`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-padding': 'p'.repeat(9 * 1024) }, body: '{}',
+    });
+    expect(justUnder.status).not.toBe(431);
+  });
+
   it('answers 404 JSON for an unknown route and lets extraRoutes answer first', async () => {
     const res = await fetch(`${server.url}/nope?token=zzz`);
     expect(res.status).toBe(404);
