@@ -63,7 +63,7 @@ export function renderBanner(b: BannerInput): string {
   lines.push('', 'Send a signed sample (add --new for a new call each time):');
   for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice']) lines.push(`  npm run replay -- ${source}`);
 
-  const creds = 'AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1';
+  const creds = 'AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1';
   lines.push('', `Stored data (under ${b.dataDir}):`);
   lines.push(`  ${creds} aws --endpoint-url ${b.s3Endpoint} s3 ls s3://${b.bucketName} --recursive`);
   lines.push(`  ${creds} aws --endpoint-url ${b.dynamoEndpoint} dynamodb scan --table-name ${b.tableName}`);

@@ -3,6 +3,9 @@ import { createLocalServer } from './server.ts';
 import { decideSecrets, readStoredSecrets, writeStoredSecrets } from './secrets.ts';
 import { renderBanner } from './banner.ts';
 import { readLocalConfig } from './local-config.ts';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { setLogSink } from '#shared/log';
 
 type Env = Record<string, string | undefined>;
 
@@ -26,6 +29,14 @@ async function main(): Promise<void> {
   if (decision.fresh.length > 0) writeStoredSecrets(cfg.dataDir, decision.persist);
   Object.assign(process.env, decision.apply);
 
+  // The handlers' JSON log lines (what CloudWatch would get) go to a file so the
+  // console keeps one readable line per request; LOG_HANDLERS=stdout shows them here.
+  const handlerLog = join(cfg.dataDir, 'handlers.log');
+  if (userEnv.LOG_HANDLERS !== 'stdout') {
+    const stream = createWriteStream(handlerLog, { flags: 'a' });
+    setLogSink((line) => { stream.write(line + '\n'); });
+  }
+
   // Imported after the SDK environment is set: its reader builds SDK clients.
   const { createInbox } = await import('./inbox/index.ts');
   const inbox = createInbox({ bucketName: cfg.bucketName, tableName: cfg.tableName });
@@ -46,6 +57,7 @@ async function main(): Promise<void> {
     dynamoEndpoint: storage.dynamoEndpoint,
   }) + '\n');
   process.stdout.write(`inbox: ${server.url}/ (calls as they arrive, rejected deliveries, audio)\n`);
+  if (userEnv.LOG_HANDLERS !== 'stdout') process.stdout.write(`handler logs (JSON lines, as CloudWatch gets them): ${handlerLog}\n`);
   process.stdout.write(`ready: listening on ${server.url}\n`);
 
   let stopping = false;
