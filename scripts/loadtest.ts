@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../local/embedded.ts';
 import { requestTarget, type OutgoingRequest } from './lib/requests.ts';
 import { inspector } from '../test/reliability/support/inspect.ts';
-import { sampleEnvironment, mixedDelivery, shuffle, pool, type Delivery } from '../test/reliability/support/traffic.ts';
+import { sampleEnvironment, mixedDelivery, shuffle, pool, type Delivery } from './lib/traffic.ts';
 
 /**
  * npm run loadtest [-- --requests 2000 --concurrency 25 --duplicates 0.1]

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { startFaultStorage, type FaultStorage } from './support/fault-storage.ts';
 import { inspector, type Inspector } from './support/inspect.ts';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
-import { sampleEnvironment, mixedDelivery, type Delivery } from './support/traffic.ts';
+import { sampleEnvironment, mixedDelivery, type Delivery } from '../../scripts/lib/traffic.ts';
 
 /**
  * The same faults through the real handlers, one delivery per source and

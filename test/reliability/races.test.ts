@@ -5,7 +5,7 @@ import { inspector, type Inspector } from './support/inspect.ts';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
 import {
   sampleEnvironment, mixedDelivery, volubileDelivery, engageDelivery, freshUii, pool, shuffle, type Delivery,
-} from './support/traffic.ts';
+} from '../../scripts/lib/traffic.ts';
 
 /**
  * Vendors retry whatever we fail, and retries race the original. Concurrent

@@ -5,7 +5,7 @@ import { inspector, type Inspector } from './support/inspect.ts';
 import { loadHandlers, type Handlers } from './support/handlers.ts';
 import {
   sampleEnvironment, mixedDelivery, volubileDelivery, watsonxDelivery, engageDelivery, freshUii, type Delivery,
-} from './support/traffic.ts';
+} from '../../scripts/lib/traffic.ts';
 
 /**
  * S3 is the system of record: store a mixed set through the real handlers,

@@ -7,8 +7,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Source } from '#shared/model';
 import {
   engageVoiceRequest, synthflowRequest, volubileRequest, watsonxRequest, type OutgoingRequest,
-} from '../../../scripts/lib/requests.ts';
-import { eventFromRequest } from '../../../scripts/lib/event.ts';
+} from './requests.ts';
+import { eventFromRequest } from './event.ts';
 
 /**
  * Unique, correctly signed deliveries of every source, built from the vendor
@@ -17,7 +17,7 @@ import { eventFromRequest } from '../../../scripts/lib/event.ts';
  * Shared by the race, reindex and load tests and by scripts/loadtest.ts.
  */
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PAYLOADS = join(ROOT, 'events', 'payloads');
 
 const EnvFile = v.object({ Parameters: v.record(v.string(), v.string()) });
