@@ -62,7 +62,8 @@ export class CallReader {
   constructor(opts: CallReaderOptions) {
     this.bucketName = opts.bucketName;
     this.tableName = opts.tableName;
-    this.s3 = opts.s3 ?? new S3Client({ forcePathStyle: true });
+    // Path-style only against a custom endpoint (the embedded s3rver); virtual-hosted in AWS.
+    this.s3 = opts.s3 ?? new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) });
     this.ddb = opts.ddb ?? DynamoDBDocumentClient.from(new DynamoDBClient({}));
   }
 
