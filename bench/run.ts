@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../local/embedded.ts';
 import { bundle, present, BASELINE, FUNCTIONS, LAMBDA_NODE_OPTIONS, type Bundled } from './bundle.ts';
-import { coldStarts, type ColdSubject } from './cold.ts';
+import { coldStarts, type ColdResult, type ColdSubject } from './cold.ts';
+import { startSecretsStandIn } from './lib/secrets-standin.ts';
+import { SECRET_NAMES } from '#shared/config';
 import { peakMemory } from './memory.ts';
 import { endToEnd, type Delivery } from './e2e.ts';
 import { hotPath, importHandler, quietLogs, stubStorage, type HotCase, type HotResult } from './hot.ts';
@@ -95,22 +97,48 @@ export async function main(argv: readonly string[]): Promise<Report> {
       { name: BASELINE.name, bundleFile: baseline.file, event: volubileEvent() },
       ...bundles.map((b) => ({ name: b.fn.name, bundleFile: b.file, event: (coldEvent[b.fn.name] ?? (() => volubileEvent()))() })),
     ];
-    const cold = await coldStarts(subjects, cfg.coldRuns, env, workDir, LAMBDA_NODE_OPTIONS);
+    // Local configuration (secrets in the environment) and the AWS one
+    // (SECRET_ARN set, no secrets in the environment: the first request loads
+    // the Secrets Manager client and fetches the secret from a stand-in).
+    const standIn = await startSecretsStandIn();
+    const awsEnv: Record<string, string> = { ...env, SECRET_ARN: standIn.arn, AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.endpoint };
+    for (const name of SECRET_NAMES) Reflect.deleteProperty(awsEnv, name);
+    let cold: ColdResult[];
+    let coldAws: ColdResult[];
+    let secretFetches: number;
+    try {
+      cold = await coldStarts(subjects, cfg.coldRuns, env, workDir, LAMBDA_NODE_OPTIONS);
+      step(`cold starts in the AWS configuration (SECRET_ARN → Secrets Manager stand-in): ${cfg.coldRuns} runs each`);
+      coldAws = await coldStarts(subjects, cfg.coldRuns, awsEnv, workDir, LAMBDA_NODE_OPTIONS);
+      secretFetches = standIn.calls();
+    } finally {
+      await standIn.stop();
+    }
     const coldBase = cold[0];
-    if (!coldBase) throw new Error('no baseline cold start');
+    const coldAwsBase = coldAws[0];
+    if (!coldBase || !coldAwsBase) throw new Error('no baseline cold start');
     tables.push({
       title: '2. Cold start',
-      note: `A fresh \`node ${LAMBDA_NODE_OPTIONS.join(' ')}\` process per run (the stack sets NODE_OPTIONS=--enable-source-maps): module load = \`import()\` of the bundle; first response = the first event served, against the embedded S3 and DynamoDB (in the parent process). Median of ${cfg.coldRuns} runs, interleaved across bundles; the first run of each is discarded. Baseline: a bundle that only constructs S3Client + DynamoDBDocumentClient and answers without using them.`,
-      columns: ['Function', 'Module load', 'Load ÷ baseline', 'First response', 'Process start→main', 'Spawn→exit', 'Status'],
-      rows: cold.map((c) => [
-        c.name, fmtMs(c.loadMs), fmtRatio(ratio(c.loadMs, coldBase.loadMs)), fmtMs(c.firstResponseMs),
-        fmtMs(median0(c.runs.map((r) => r.processToMainMs))), fmtMs(c.wallMs), c.statusCodes.join(','),
-      ]),
+      note: `A fresh \`node ${LAMBDA_NODE_OPTIONS.join(' ')}\` process per run (the stack sets NODE_OPTIONS=--enable-source-maps): module load = \`import()\` of the bundle; first response = the first event served, against the embedded S3 and DynamoDB (in the parent process). Two configurations, ${cfg.coldRuns} runs each (median), interleaved across bundles, the first run of each discarded: **AWS** = SECRET_ARN set and no secret in the environment, as the stack deploys it, so the first request also loads the Secrets Manager client and fetches the secret (from a stand-in on 127.0.0.1; ${secretFetches} fetches); **local** = secrets in the environment (\`npm start\`, sam local). Module load does not depend on the configuration (configuration is read on the first request); the target is judged on the AWS runs. Baseline: a bundle that only constructs S3Client + DynamoDBDocumentClient and answers without using them.`,
+      columns: ['Function', 'Module load (AWS)', 'Load ÷ baseline (AWS)', 'First response (AWS)', 'Module load (local)', 'Load ÷ baseline (local)', 'First response (local)', 'Process start→main', 'Status'],
+      rows: coldAws.map((c, i) => {
+        const l = cold[i];
+        return [
+          c.name, fmtMs(c.loadMs), fmtRatio(ratio(c.loadMs, coldAwsBase.loadMs)), fmtMs(c.firstResponseMs),
+          fmtMs(l?.loadMs ?? Number.NaN), fmtRatio(ratio(l?.loadMs ?? Number.NaN, coldBase.loadMs)), fmtMs(l?.firstResponseMs ?? Number.NaN),
+          fmtMs(median0(c.runs.map((r) => r.processToMainMs))), [...new Set([...c.statusCodes, ...(l?.statusCodes ?? [])])].join(','),
+        ];
+      }),
     });
-    for (const c of cold.slice(1)) {
-      const r = ratio(c.loadMs, coldBase.loadMs);
-      targets.push({ target: `Cold load ≤ 1.15× baseline — ${c.name}`, measured: `${fmtRatio(r)} (${fmtMs(c.loadMs)} vs ${fmtMs(coldBase.loadMs)})`, verdict: verdict(r, 1.15) });
-      if (!c.statusCodes.every((s) => s >= 200 && s < 300)) findings.push(`Cold start of ${c.name} answered ${c.statusCodes.join(',')}: ${c.sampleBody ?? ''}`);
+    for (const [i, c] of coldAws.entries()) {
+      if (i === 0) continue;
+      const l = cold[i];
+      const r = ratio(c.loadMs, coldAwsBase.loadMs);
+      const rl = ratio(l?.loadMs ?? Number.NaN, coldBase.loadMs);
+      targets.push({ target: `Cold load ≤ 1.15× baseline — ${c.name}`, measured: `${fmtRatio(r)} (${fmtMs(c.loadMs)} vs ${fmtMs(coldAwsBase.loadMs)}; local config ${fmtRatio(rl)}); first response ${fmtMs(c.firstResponseMs)} (AWS) / ${fmtMs(l?.firstResponseMs ?? Number.NaN)} (local)`, verdict: verdict(r, 1.15) });
+      for (const [cfgName, x] of [['AWS', c], ['local', l]] as const) {
+        if (x && !x.statusCodes.every((s) => s >= 200 && s < 300)) findings.push(`Cold start of ${x.name} (${cfgName} configuration) answered ${x.statusCodes.join(',')}: ${x.sampleBody ?? ''}`);
+      }
     }
 
     // 5. Memory ---------------------------------------------------------------
@@ -217,7 +245,7 @@ export async function main(argv: readonly string[]): Promise<Report> {
           verdict: verdict(h.handler.ms, h.middy.ms, true),
         });
       }
-      findings.push(...hotFindings(audioRows));
+      // hotFindings (the base64-regex share) is history: decodeEvent no longer runs the regex; its cost stays in the peer table for reference.
       for (const h of hot) if (h.statusCode < 200 || h.statusCode >= 300) findings.push(`Hot path case "${h.name}" answered ${h.statusCode}: its timing is of a rejection, not an accepted delivery.`);
     } finally {
       loud();
@@ -245,9 +273,10 @@ function median0(xs: number[]): number {
 export function hotTable(hot: HotResult[], cfg: BenchConfig): Table {
   return {
     title: '3. Hot path (warm, storage excluded)',
-    note: `The real handler module handles the event in this process (decode, authenticate, parse, normalize, WAV wrap, hashing and index-item building in store(), response, log lines formatted); only the SDK clients' \`send\` answers at once, so serialization, signing and network — storage — are excluded. Floor = base64-decode + SHA-256 + one copy of the same body, timed side by side (rotating batches of ≈${cfg.hotBatchMs} ms, median of ${cfg.hotRounds} rounds).`,
-    columns: ['Event', 'Body', 'Handler', 'Floor', 'Handler ÷ floor', 'Status'],
-    rows: hot.map((h) => [h.name, fmtBytes(h.bodyBytes), fmtMs(h.handler.ms), fmtMs(h.floor.ms), fmtRatio(ratio(h.handler.ms, h.floor.ms)), String(h.statusCode)]),
+    note: `The real handler module handles the event in this process (decode, authenticate, parse, normalize, WAV wrap, hashing and index-item building in store(), response, log lines formatted); only the SDK clients' \`send\` answers at once, so serialization, signing and network — storage — are excluded. Floor = base64-decode + SHA-256 + one copy of the same body, timed side by side (rotating batches of ≈${cfg.hotBatchMs} ms, median of ${cfg.hotRounds} rounds). The ratio the target is judged on is wall time (what the caller waits for); CPU time (process.cpuUsage over the same batches, user + system, so it includes GC and any libuv thread-pool work) is shown beside it: wall above CPU is waiting (event-loop turns, thread hops).`,
+    columns: ['Event', 'Body', 'Handler', 'Floor', 'Handler ÷ floor', 'Handler CPU', 'Floor CPU', 'CPU ÷ CPU', 'Status'],
+    rows: hot.map((h) => [h.name, fmtBytes(h.bodyBytes), fmtMs(h.handler.ms), fmtMs(h.floor.ms), fmtRatio(ratio(h.handler.ms, h.floor.ms)),
+      fmtMs(h.handler.cpuMs), fmtMs(h.floor.cpuMs), fmtRatio(ratio(h.handler.cpuMs, h.floor.cpuMs)), String(h.statusCode)]),
   };
 }
 
@@ -255,7 +284,7 @@ export function peerTable(rows: HotResult[]): Table {
   return {
     title: '4. Peer: middy multipart body parser',
     note: '@middy/core 6 + @middy/http-multipart-body-parser 6 on the same event, `isPartAFile` set so the filename-less audio part stays bytes (otherwise busboy UTF-8-decodes it and cuts it at 1 MiB). It only decodes and splits the body: no authentication, no hashing, no WAV. "Intact" = its audio equals the sent bytes.',
-    columns: ['Event', 'Our whole hot path', 'middy parse', 'middy parse + SHA-256', 'Ours ÷ middy', 'middy audio intact', 'base64 regex alone'],
+    columns: ['Event', 'Our whole hot path', 'middy parse', 'middy parse + SHA-256', 'Ours ÷ middy', 'middy audio intact', 'old base64 regex alone (removed from decodeEvent)'],
     rows: rows.map((h) => [
       h.name, fmtMs(h.handler.ms), fmtMs(h.middy?.ms ?? Number.NaN), fmtMs(h.middyHashed?.ms ?? Number.NaN),
       fmtRatio(ratio(h.handler.ms, h.middy?.ms ?? Number.NaN)), h.middyIntact === undefined ? 'n/a' : h.middyIntact ? 'yes' : 'NO',

@@ -121,6 +121,7 @@ describe('floor, peer and side-by-side timing', () => {
     const timed = await timeSideBySide([{ name: 'a', run: () => { a += 1; } }, { name: 'b', run: () => { b += 1; } }], { batch: 3, rounds: 4, warmup: 1 });
     expect(timed.map((t) => t.name)).toEqual(['a', 'b']);
     expect(timed.every((t) => t.rounds.length === 4)).toBe(true);
+    expect(timed.every((t) => Number.isFinite(t.cpuMs) && t.cpuMs >= 0)).toBe(true);
     expect(a).toBe(13);
     expect(b).toBe(13);
   });
@@ -134,7 +135,7 @@ describe('floor, peer and side-by-side timing', () => {
   });
 
   it('reports a regex finding only when it is a large share of the hot path', () => {
-    const t = (ms: number) => ({ name: 'x', ms, rounds: [ms] });
+    const t = (ms: number) => ({ name: 'x', ms, rounds: [ms], cpuMs: ms });
     const base = { name: 'watsonx', bodyBytes: 1, statusCode: 200, floor: t(0.2) };
     expect(hotFindings([{ ...base, handler: t(5), extras: [{ ...t(2.5), name: 'base64 regex' }] }])[0]).toMatch(/50% of the hot path/);
     expect(hotFindings([{ ...base, handler: t(5), extras: [{ ...t(0.1), name: 'base64 regex' }] }])).toEqual([]);
