@@ -45,5 +45,5 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
     log.metric('IndexWriteFailed', { Source: 'watsonx' });
     log.warn('recording stored, index write failed; run reindex', { audioKey, rawS3Key: result.rawS3Key });
   }
-  return { source: 'watsonx', outcome: result.outcome, body: { sessionId: meta.session_id, recordingId: meta.recording_id, audioKey } };
+  return { source: 'watsonx', outcome: result.outcome, body: { callId: meta.session_id, sessionId: meta.session_id, recordingId: meta.recording_id, audioKey } };
 });

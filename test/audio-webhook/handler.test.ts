@@ -53,7 +53,7 @@ describe('POST /audio-webhook', () => {
     const meta = metadataFor(sid, rid);
     const res = await invoke(watsonxParts(sid, rid));
     const audioKey = `audio/watsonx/${DAY}/${sid}/${rid}.wav`;
-    expect(res).toEqual({ statusCode: 200, body: { ok: true, outcome: 'stored', sessionId: sid, recordingId: rid, audioKey } });
+    expect(res).toEqual({ statusCode: 200, body: { ok: true, outcome: 'stored', callId: sid, sessionId: sid, recordingId: rid, audioKey } });
 
     const wav = await getObjectBytes(audioKey);
     expect(wav.toString('latin1', 0, 4)).toBe('RIFF');
