@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
+import { parseJsonObject } from '#shared/json';
 import { datePath } from '#shared/storage';
 
 /**
@@ -53,49 +54,13 @@ export type WatsonxMetadata = v.InferOutput<typeof MetadataSchema>;
 /** watsonx metadata is a flat object; anything nested deeper than this is not metadata. */
 export const MAX_METADATA_DEPTH = 8;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Whether `{`/`[` nesting outside JSON strings goes deeper than `limit` (stops scanning once it does). */
-function nestedDeeperThan(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    }
-  }
-  return false;
-}
-
 /** Parses and validates the metadata part's bytes; 400 naming the field on anything wrong. */
 export function parseMetadata(bytes: Uint8Array): WatsonxMetadata {
-  let text: string;
-  try {
-    // Strict: a stray byte is refused, never replaced with U+FFFD (the archive must mean what the index says).
-    text = utf8.decode(bytes);
-  } catch {
-    throw new BadRequest('the metadata part is not valid UTF-8', 'invalid_metadata');
-  }
-  if (nestedDeeperThan(text, MAX_METADATA_DEPTH)) {
-    throw new BadRequest(`the metadata part is nested deeper than ${MAX_METADATA_DEPTH} levels; it must be a flat JSON object`, 'invalid_metadata');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new BadRequest('the metadata part is not valid JSON', 'invalid_metadata');
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new BadRequest('metadata must be a JSON object', 'invalid_metadata');
-  }
+  const json = parseJsonObject(bytes, {
+    what: 'the metadata part',
+    maxDepth: MAX_METADATA_DEPTH,
+    codes: { utf8: 'invalid_metadata', depth: 'invalid_metadata', syntax: 'invalid_metadata', shape: 'invalid_metadata' },
+  });
   const result = v.safeParse(MetadataSchema, json, { abortPipeEarly: true });
   if (!result.success) {
     const issue = result.issues[0];

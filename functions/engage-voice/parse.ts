@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { BadRequest, UnsupportedMediaType } from '#shared/errors';
 import { parseContentType, type WebhookRequest } from '#shared/request';
+import { decodeUtf8, parseJsonObject } from '#shared/json';
 
 /**
  * Engage Voice (RingCX) web-service payloads. The admin writes a template of
@@ -45,15 +46,6 @@ export function presentValue(value: string): string | undefined {
   return t;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-function decodeUtf8(bytes: Uint8Array, what: string): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new BadRequest(`${what} is not valid UTF-8`, 'invalid_encoding');
-  }
-}
 
 function addField(out: Fields, count: { n: number }, name: string, value: string): void {
   if (++count.n > MAX_FIELDS) throw new BadRequest(`too many fields: at most ${MAX_FIELDS} are accepted`, 'too_many_fields');
@@ -71,16 +63,10 @@ const JsonValue = v.union([v.string(), v.number(), v.boolean(), v.null()]);
 
 /** A JSON object whose values are strings (or scalars a hand-written template left unquoted). */
 export function parseJsonFields(bytes: Uint8Array): Fields {
-  const text = decodeUtf8(bytes, 'body');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new BadRequest('body is not valid JSON', 'invalid_json');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new BadRequest('body must be a JSON object of string fields', 'invalid_json');
-  }
+  const parsed = parseJsonObject(bytes, {
+    what: 'body',
+    codes: { utf8: 'invalid_encoding', syntax: 'invalid_json', shape: 'invalid_json' },
+  });
   const out = dict();
   const count = { n: 0 };
   for (const [name, raw] of Object.entries(parsed)) {
@@ -106,7 +92,7 @@ function formDecode(s: string): string {
 
 /** `application/x-www-form-urlencoded`, strictly: malformed percent-escapes are a 400, not silently kept. */
 export function parseFormFields(bytes: Uint8Array): Fields {
-  const text = decodeUtf8(bytes, 'form body');
+  const text = decodeUtf8(bytes, 'form body', 'invalid_encoding');
   if (!PERCENT_OK.test(text)) throw new BadRequest('form body has an invalid percent-encoding', 'invalid_form');
   const out = dict();
   const count = { n: 0 };

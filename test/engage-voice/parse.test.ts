@@ -42,8 +42,8 @@ describe('body kinds', () => {
     ['null', 'null', '400 invalid_json'],
     ['a nested object', '{"uii":"1","agent":{"id":"2"}}', '400 invalid_field'],
     ['an array value', '{"uii":["1"]}', '400 invalid_field'],
-    ['deeply nested JSON', `{"uii":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, '400 invalid_field'],
-    ['unterminated deep nesting', '['.repeat(200_000), '400 invalid_json'],
+    ['deeply nested JSON', `{"uii":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, '400 too_deep'],
+    ['unterminated deep nesting', '['.repeat(200_000), '400 too_deep'],
   ])('refuses JSON that is %s with 400', (_what, body, code) => {
     expect(codeOf(() => parseJsonFields(Buffer.from(body)))).toBe(code);
   });
