@@ -20,6 +20,8 @@ export interface Report {
   targets: TargetLine[];
   /** Free-text findings (Markdown paragraphs). */
   findings: string[];
+  /** Markdown appended verbatim (bench/CHANGES.md: what was changed and what each change bought). */
+  appendix?: string;
 }
 
 export interface TargetLine {
@@ -91,6 +93,7 @@ export function renderMarkdown(r: Report): string {
     out.push('## Findings', '');
     for (const f of r.findings) out.push(f, '');
   }
+  if (r.appendix) out.push(r.appendix.trim(), '');
   return out.join('\n');
 }
 
