@@ -7,6 +7,8 @@
  */
 
 import { createHash, createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -186,12 +188,33 @@ export function signedSecretRequest(
 }
 
 /**
+ * One POST with node:http(s) — already loaded by the SDK's HTTP handler, while
+ * the global fetch loads undici on first use (≈25 ms more on the first
+ * response, measured in the bench's AWS-configuration cold starts).
+ */
+function post(req: { url: string; headers: Record<string, string>; body: string }): Promise<{ status: number; text: string }> {
+  const url = new URL(req.url);
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const r = send(url, { method: 'POST', headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) }, timeout: SECRET_FETCH.timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    r.on('timeout', () => r.destroy(new Error('GetSecretValue timed out')));
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/**
  * `GetSecretValue` without @aws-sdk/client-secrets-manager: that client (its
  * command schemas for the whole service) was ≈30 KB of every bundle and
  * ≈5 ms of every cold start's module load (docs/benchmarks.md), for one call
  * per cold start and per refresh. Region and credentials come from the SDK's
  * default chain via the storage clients (already loaded); the request is
- * signed here and sent with Node's fetch; one retry on a network error, a
+ * signed here and sent with node:http(s); one retry on a network error, a
  * timeout or a 5xx, as the client was configured. Nothing secret reaches an
  * error message.
  */
@@ -201,15 +224,15 @@ export async function getSecretString(secretId: string, env: Env = process.env):
   let lastError: unknown;
   for (let attempt = 1; attempt <= SECRET_FETCH.maxAttempts; attempt++) {
     const req = signedSecretRequest(secretId, endpoint, region, credentials);
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(SECRET_FETCH.timeoutMs) });
+      res = await post(req);
     } catch (err) {
       lastError = err;
       continue;
     }
-    const text = await res.text();
-    if (res.ok) {
+    const text = res.text;
+    if (res.status >= 200 && res.status < 300) {
       const out: unknown = JSON.parse(text);
       const value: unknown = typeof out === 'object' && out !== null ? Reflect.get(out, 'SecretString') : undefined;
       if (typeof value !== 'string') throw new ConfigError('the webhook secret has no SecretString');
