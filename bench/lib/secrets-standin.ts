@@ -5,8 +5,8 @@ import { BENCH_SECRETS } from './events.ts';
 /**
  * A Secrets Manager stand-in on 127.0.0.1 for the cold-start runs in the AWS
  * configuration: with SECRET_ARN set, a handler's first request fetches the
- * secret (functions/shared/config.ts getSecretString: a SigV4-signed
- * GetSecretValue), exactly as in AWS but against this endpoint
+ * secret through @aws-sdk/client-secrets-manager (loaded with `await import()`
+ * on that first request), exactly as in AWS but against this endpoint
  * (AWS_ENDPOINT_URL_SECRETS_MANAGER). It answers every GetSecretValue with the
  * bench's fake secrets and counts the calls.
  */

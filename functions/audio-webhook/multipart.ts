@@ -56,7 +56,7 @@ export function requireMultipart(contentType: ContentType | undefined): string {
   return boundary;
 }
 
-export interface Collected {
+interface Collected {
   name: string;
   chunks: Buffer[];
   size: number;
@@ -64,109 +64,7 @@ export interface Collected {
   filename?: string;
 }
 
-/**
- * Parses the body: the plain, well-formed shape watsonx and IBM's test client
- * send is split in place by `parseWellFormed` (native Buffer.indexOf, parts are
- * views of the body, no stream machinery: ≈5× less time than busboy on a 30 s
- * recording, see docs/benchmarks.md); anything else — preamble, folded or
- * extra headers, unknown, empty, repeated or oversized parts, escapes in
- * names, an epilogue, a truncated body — goes through busboy, which decides
- * and words every refusal exactly as before.
- */
 export function parseMultipart(body: Buffer, contentTypeHeader: string): Promise<AudioWebhookParts> {
-  const fast = parseWellFormed(body, contentTypeHeader);
-  if (fast) {
-    try {
-      return Promise.resolve(assemble(fast));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-  return parseWithBusboy(body, contentTypeHeader);
-}
-
-/** Boundary characters of RFC 2046 without the space (a boundary with a space goes to busboy). */
-const SIMPLE_BOUNDARY = /^[A-Za-z0-9'()+_,./:=?-]{1,70}$/;
-const SIMPLE_CONTENT_TYPE = /^multipart\/form-data; ?boundary=("?)([A-Za-z0-9'()+_,./:=?-]{1,70})\1$/i;
-const DISPOSITION = /^form-data; name="(metadata|audio_recording)"(?:; filename="([A-Za-z0-9._ -]{1,200})")?$/;
-const PRINTABLE = /^[\x20-\x7e]*$/;
-const CRLF = 0x0d0a;
-
-/**
- * The fast path: the parts of a body in exactly the plain shape
- *   --B CRLF headers CRLF CRLF data (CRLF --B CRLF headers CRLF CRLF data)* CRLF --B-- [CRLF]
- * with exactly one `metadata` and one `audio_recording` part, each with one
- * `Content-Disposition: form-data; name="…"[; filename="…"]` and at most one
- * `Content-Type` header of printable ASCII. Returns undefined (→ busboy) for
- * anything else; never throws.
- */
-export function parseWellFormed(body: Buffer, contentTypeHeader: string): Map<string, Collected> | undefined {
-  const ct = SIMPLE_CONTENT_TYPE.exec(contentTypeHeader);
-  const boundary = ct?.[2];
-  if (boundary === undefined || !SIMPLE_BOUNDARY.test(boundary)) return undefined;
-  const dash = Buffer.from(`--${boundary}`, 'latin1');
-  const delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
-  if (body.length < dash.length + 2 || !body.subarray(0, dash.length).equals(dash) || body.readUInt16BE(dash.length) !== CRLF) return undefined;
-  const parts = new Map<string, Collected>();
-  let pos = dash.length + 2;
-  for (;;) {
-    const headerEnd = body.indexOf('\r\n\r\n', pos, 'latin1');
-    if (headerEnd < 0 || headerEnd - pos > MULTIPART_LIMITS.headerSize) return undefined;
-    const entry = partHeaders(body.toString('latin1', pos, headerEnd));
-    if (!entry || parts.has(entry.name)) return undefined;
-    const dataStart = headerEnd + 4;
-    const dataEnd = body.indexOf(delimiter, dataStart);
-    if (dataEnd < 0) return undefined;
-    const size = dataEnd - dataStart;
-    if (size === 0 || (entry.name === METADATA_PART && size > MAX_METADATA_BYTES)) return undefined;
-    entry.chunks.push(body.subarray(dataStart, dataEnd));
-    entry.size = size;
-    parts.set(entry.name, entry);
-    const after = dataEnd + delimiter.length;
-    if (after + 2 > body.length) return undefined;
-    const next = body.readUInt16BE(after);
-    if (next === CRLF) {
-      pos = after + 2;
-      if (parts.size >= 2) return undefined;
-      continue;
-    }
-    if (next !== 0x2d2d) return undefined; // "--": the close delimiter
-    const rest = body.length - (after + 2);
-    if (rest !== 0 && !(rest === 2 && body.readUInt16BE(after + 2) === CRLF)) return undefined;
-    return parts.size === 2 ? parts : undefined;
-  }
-}
-
-function partHeaders(block: string): Collected | undefined {
-  let disposition: RegExpExecArray | null = null;
-  let contentType: string | undefined;
-  let seenDisposition = false;
-  for (const line of block.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0 || !PRINTABLE.test(line)) return undefined;
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line[colon + 1] === ' ' ? line.slice(colon + 2) : line.slice(colon + 1);
-    if (name === 'content-disposition' && !seenDisposition) {
-      seenDisposition = true;
-      disposition = DISPOSITION.exec(value);
-      if (!disposition) return undefined;
-    } else if (name === 'content-type' && contentType === undefined) {
-      contentType = value;
-    } else {
-      return undefined;
-    }
-  }
-  const partName = disposition?.[1];
-  if (partName === undefined) return undefined;
-  const entry: Collected = { name: partName, chunks: [], size: 0 };
-  if (contentType !== undefined) entry.contentType = contentType;
-  const filename = disposition?.[2];
-  if (filename !== undefined) entry.filename = filename;
-  return entry;
-}
-
-/** The general path: @fastify/busboy, every part read as a file. */
-export function parseWithBusboy(body: Buffer, contentTypeHeader: string): Promise<AudioWebhookParts> {
   return new Promise<AudioWebhookParts>((resolve, reject) => {
     let settled = false;
     let finished = false;

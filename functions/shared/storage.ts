@@ -6,7 +6,6 @@ import { ServiceUnavailable } from './errors.ts';
 import type { CallRecord, NormalizedCall, Source } from './model.ts';
 import { TABLE_SCHEMA, callPk, dayPk, phonePk } from './table.ts';
 import { type Logger, errorFields } from './log.ts';
-import { setAwsContextProvider } from './config.ts';
 
 /**
  * S3 is the system of record, DynamoDB the index (DESIGN.md section 4).
@@ -63,16 +62,6 @@ const ddb = DynamoDBDocumentClient.from(
   }),
   { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
 );
-
-// Region and credentials of this process as the SDK resolves them (the
-// default chain: Lambda's environment, profiles, SSO, container/instance
-// metadata), for config.ts's lean GetSecretValue, which keeps the Secrets
-// Manager client (≈30 KB) out of every bundle.
-setAwsContextProvider(async () => {
-  const region = await ddb.config.region();
-  const c = await ddb.config.credentials();
-  return { region, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) } };
-});
 
 export interface StorageTarget {
   bucketName: string;
