@@ -1,4 +1,5 @@
-import { jwtVerify, errors as joseErrors } from 'jose';
+import { webcrypto } from 'node:crypto';
+import { jwtVerify, errors as joseErrors, type JWSHeaderParameters } from 'jose';
 import { Unauthorized } from '#shared/errors';
 
 /**
@@ -33,11 +34,35 @@ export function bearerToken(authorization: string | undefined): string {
   return token;
 }
 
-/** Verifies the request's JWT against the shared secret; resolves to nothing, throws 401. */
+const HASH_OF: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
+
+/**
+ * The verification key for a secret and algorithm, imported into WebCrypto once
+ * and reused: jose would otherwise import the raw secret on every request.
+ * Keyed by secret too, so a rotated secret (Secrets Manager refresh) gets its
+ * own key; the cache stays tiny (three algorithms per live secret).
+ */
+const keys = new Map<string, Promise<webcrypto.CryptoKey>>();
+
+function verificationKey(secret: string, header: JWSHeaderParameters): Promise<webcrypto.CryptoKey> {
+  const alg = header.alg ?? '';
+  const hash = HASH_OF[alg];
+  if (!hash) throw new joseErrors.JOSEAlgNotAllowed('algorithm not allowed');
+  const id = `${alg}\u0000${secret}`;
+  let key = keys.get(id);
+  if (!key) {
+    if (keys.size >= 12) keys.clear();
+    key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash }, false, ['verify']);
+    keys.set(id, key);
+  }
+  return key;
+}
+
+/** Verifies the request's JWT against the shared secret with jose; resolves to nothing, throws 401. */
 export async function verifyJwt(authorization: string | undefined, secret: string, now: Date = new Date()): Promise<void> {
   const token = bearerToken(authorization);
   try {
-    await jwtVerify(token, new TextEncoder().encode(secret), {
+    await jwtVerify(token, (header) => verificationKey(secret, header), {
       algorithms: [...JWT_ALGORITHMS],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: now,
