@@ -14,6 +14,7 @@ export function cdkBundling(): BundlingOptions {
     target: ESBUILD_OPTIONS.target,
     minify: ESBUILD_OPTIONS.minify,
     sourceMap: ESBUILD_OPTIONS.sourcemap,
+    sourcesContent: ESBUILD_OPTIONS.sourcesContent,
     mainFields: [...ESBUILD_OPTIONS.mainFields],
     banner: ESBUILD_OPTIONS.banner.js,
     externalModules: [...ESBUILD_OPTIONS.external],
