@@ -7,20 +7,32 @@ import { audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
 import { interpretMetadata } from './interpret.ts';
 
+async function parseBody(contentType: Parameters<typeof requireMultipart>[0], header: string, body: Buffer) {
+  requireMultipart(contentType);
+  return parseMultipart(body, header);
+}
+
 /**
  * POST /audio-webhook — watsonx Assistant's audio webhook (record step):
- * authenticate the JWT → parse multipart → validate metadata → make the audio
+ * authenticate the JWT (with the multipart split overlapping it) → parse multipart → validate metadata → make the audio
  * a WAV → store (WAV, then the metadata bytes as the raw archive, then the
  * index, best effort) → 200. See README.md in this folder.
  */
 export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST'], sourceOf: () => 'watsonx' }, async ({ req, log, settings, secrets }) => {
   const secret = (await secrets()).WATSONX_AUDIO_SECRET;
   requireSomeCheck('watsonx', secret !== undefined, ['WATSONX_AUDIO_SECRET']);
-  await verifyJwt(req.headers.authorization, secret ?? '');
-
-  const boundaryHeader = req.headers['content-type'] ?? '';
-  requireMultipart(req.contentType);
-  const parts = await parseMultipart(req.body, boundaryHeader);
+  // jose verifies on WebCrypto, whose HMAC runs on the libuv pool: start it,
+  // split the multipart body on this thread meanwhile, and use nothing parsed
+  // until the JWT is verified. A bad JWT is a 401 whatever the body holds.
+  // The parse outcome is captured at once, so a parse error waiting for the
+  // verification never counts as an unhandled rejection.
+  const authenticated = verifyJwt(req.headers.authorization, secret ?? '');
+  const parsed = parseBody(req.contentType, req.headers['content-type'] ?? '', req.body)
+    .then((parts) => ({ parts }), (error: unknown) => ({ error }));
+  await authenticated;
+  const outcome = await parsed;
+  if ('error' in outcome) throw outcome.error;
+  const { parts } = outcome;
   const meta = parseMetadata(parts.metadata.bytes);
   const audio = prepareAudio(parts.audio.bytes, parts.audio.contentType);
 

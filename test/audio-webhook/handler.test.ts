@@ -149,6 +149,34 @@ describe('POST /audio-webhook', () => {
     expect(res.statusCode).toBe(401);
   });
 
+  it('a well-formed JWT with the wrong secret beats every parse error, with no unhandled rejection', async () => {
+    // The multipart split overlaps the JWT check (WebCrypto's pool): the parse may
+    // fail first, but the answer must still be the 401, and nothing may crash.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const sid = randomUUID();
+      const forged = `Bearer ${await signJwt('not-the-configured-secret')}`;
+      const mp = multipart(watsonxParts(sid, randomUUID()));
+      const cases = [
+        apiEvent({ body: Buffer.from('{}'), contentType: 'application/json', authorization: forged }),
+        apiEvent({ body: mp.body.subarray(0, mp.body.length - 40), contentType: mp.contentType, authorization: forged }),
+        apiEvent({ body: mp.body, contentType: 'multipart/form-data', authorization: forged }),
+      ];
+      for (const event of cases) {
+        const res = await handler(event);
+        expect(res.statusCode).toBe(401);
+        expect(JSON.parse(String(res.body))).toMatchObject({ error: 'invalid_signature' });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(await storedFor(sid)).toEqual({ objects: 0, items: 0 });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('refuses every request when no secret is configured (auth_not_configured)', async () => {
     delete process.env.WATSONX_AUDIO_SECRET;
     resetConfiguration();
