@@ -1,4 +1,4 @@
-import { S3Client, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { SOURCES, type Source, type Interpretation, type InterpretContext } from '#shared/model';
 import { parseMetadata } from '../../functions/audio-webhook/metadata.ts';
 import { audioKeyFor } from '../../functions/audio-webhook/metadata.ts';

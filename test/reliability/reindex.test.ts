@@ -6,6 +6,7 @@ import { loadHandlers, type Handlers } from './support/handlers.ts';
 import {
   sampleEnvironment, mixedDelivery, volubileDelivery, watsonxDelivery, engageDelivery, freshUii, type Delivery,
 } from '../../scripts/lib/traffic.ts';
+import type * as ReindexCore from '../../scripts/reindex/core.ts';
 
 /**
  * S3 is the system of record: store a mixed set through the real handlers,
@@ -18,7 +19,7 @@ const TABLE = 'reliability-reindex';
 const secrets = sampleEnvironment();
 let look: Inspector;
 let handlers: Handlers;
-let core: typeof import('../../scripts/reindex/core.ts');
+let core: typeof ReindexCore;
 const settings = { engageTimeZone: secrets.ENGAGE_VOICE_TIMEZONE ?? 'UTC', defaultPhoneRegion: secrets.DEFAULT_PHONE_REGION ?? 'US' };
 
 beforeAll(async () => {

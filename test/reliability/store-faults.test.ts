@@ -2,6 +2,10 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startFaultStorage, type FaultStorage } from './support/fault-storage.ts';
 import { inspector, type Inspector } from './support/inspect.ts';
+// Types only: the modules themselves are imported after the SDK environment points at this file's servers.
+import type * as StorageModule from '#shared/storage';
+import type * as ErrorsModule from '#shared/errors';
+import type * as LogModule from '#shared/log';
 
 /**
  * Faults under store() itself, with the real servers: stop S3, stop DynamoDB,
@@ -11,9 +15,9 @@ import { inspector, type Inspector } from './support/inspect.ts';
 
 let fs: FaultStorage;
 let look: Inspector;
-let storage: typeof import('#shared/storage');
-let errors: typeof import('#shared/errors');
-let logMod: typeof import('#shared/log');
+let storage: typeof StorageModule;
+let errors: typeof ErrorsModule;
+let logMod: typeof LogModule;
 const logLines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
@@ -37,7 +41,7 @@ afterEach(async () => {
 const target = () => ({ bucketName: fs.bucketName, tableName: fs.tableName });
 const log = () => new logMod.Logger({ test: 'store-faults' });
 
-function jsonDelivery(callId: string, version = 1): import('#shared/storage').Delivery {
+function jsonDelivery(callId: string, version = 1): StorageModule.Delivery {
   return {
     call: { source: 'volubile', callId, status: 'completed', startedAt: '2026-11-20T10:00:00.000Z', recordings: [] },
     sk: 'CALL',
@@ -47,7 +51,7 @@ function jsonDelivery(callId: string, version = 1): import('#shared/storage').De
   };
 }
 
-function audioDelivery(sessionId: string, recordingId: string): import('#shared/storage').Delivery {
+function audioDelivery(sessionId: string, recordingId: string): StorageModule.Delivery {
   const audio = Buffer.alloc(8_000 * 5, 0xff);
   return {
     call: { source: 'watsonx', callId: sessionId, startedAt: '2026-11-20T10:00:00.000Z', recordings: [{ id: recordingId, contentType: 'audio/wav', s3Key: `audio/watsonx/2026/11/20/${sessionId}/${recordingId}.wav` }] },
