@@ -9,8 +9,9 @@ import type { BuildOptions } from 'esbuild';
  *
  * Memory and timeouts. Lambda gives CPU in proportion to memory, so memory is
  * chosen for latency as much as for space. The storage calls are bounded by
- * functions/shared/storage.ts: S3 1 s connect + 6 s request, 2 attempts
- * (<= 14 s per object); DynamoDB 1 s + 2 s, 3 attempts (<= 9 s per call).
+ * functions/shared/storage.ts: S3 1 s connect + 2.5 s hard request limit,
+ * 2 attempts; DynamoDB 0.5 s + 1 s, 3 attempts. A fully stalled store ends in
+ * a 503 within about 5 s (measured, docs/reliability.md).
  * A stalled dependency therefore turns into a 503 from the handler before the
  * function times out in the common case; the timeout is the backstop.
  */
