@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { HttpError } from '#shared/errors';
+import { rejection } from '../support/rejection.ts';
 import { synthflow, synthflowStatus, recordingFromUrl } from '../../functions/call-completed/providers/synthflow.ts';
 import { ctx, fixture, fixtureBytes, request, synthflowSig } from './support.ts';
 
@@ -7,15 +7,6 @@ const SECRET = 'synthflow-test-secret';
 const TOKEN = 'synthflow-test-token';
 const CALL_ID = '1711646262471x768387119913843100';
 
-function rejection(fn: () => unknown): { status: number; code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HttpError) return { status: err.statusCode, code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 const usCtx = { ...ctx, defaultPhoneRegion: 'US' };
 

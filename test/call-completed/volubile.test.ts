@@ -1,20 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { HttpError } from '#shared/errors';
+import { rejection } from '../support/rejection.ts';
 import { volubile, volubileStatus } from '../../functions/call-completed/providers/volubile.ts';
 import { ctx, fixture, fixtureBytes, request, volubileSig } from './support.ts';
 
 const SECRET = 'volubile-test-secret';
 const TOKEN = 'volubile-test-token';
 
-function rejection(fn: () => unknown): { status: number; code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HttpError) return { status: err.statusCode, code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('volubile.authenticate', () => {
   const body = fixtureBytes('volubile', 'call-completed.json');

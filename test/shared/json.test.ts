@@ -1,16 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseJsonObject, nestingDepth } from '#shared/json';
-import { HttpError } from '#shared/errors';
+import { rejection } from '../support/rejection.ts';
 
-function rejection(fn: () => unknown): { status: number; code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof HttpError) return { status: err.statusCode, code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('parseJsonObject', () => {
   it('returns the object', () => {
