@@ -6,6 +6,7 @@
  * in the same run. Data lives under a temporary directory; servers listen on
  * 127.0.0.1 free ports.
  */
+import '../scripts/lib/quiet-sdk.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

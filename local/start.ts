@@ -1,3 +1,4 @@
+import '../scripts/lib/quiet-sdk.ts';
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from './embedded.ts';
 import { createLocalServer } from './server.ts';
 import { decideSecrets, readStoredSecrets, writeStoredSecrets } from './secrets.ts';
@@ -16,8 +17,6 @@ type Env = Record<string, string | undefined>;
  */
 
 async function main(): Promise<void> {
-  // The SDK warns on Node 20 about its future Node 22 requirement; this is its documented switch.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const userEnv: Env = { ...process.env };
   const cfg = readLocalConfig(userEnv);
 

@@ -3,6 +3,7 @@
  * write (local data, a running `npm start`, or a deployed stack with --stack).
  * See docs/calls.md.
  */
+import './lib/quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,8 +16,6 @@ import { listTable, presentCall, showText, clean } from './calls/format.ts';
 import { localTarget, stackTarget, UsageError, type Target } from './calls/target.ts';
 import { asWav } from './calls/wav.ts';
 
-// The SDK warns on Node 20 about its future Node 22 requirement; keep the command's output clean.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const USAGE = `Usage: npm run calls -- <command> [options]
 

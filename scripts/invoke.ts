@@ -1,3 +1,4 @@
+import './lib/quiet-sdk.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -89,7 +90,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE + '\n');
     return 2;
   }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const envFile = process.env.ENV_FILE ?? join(EVENTS_DIR, 'env.json');
   if (existsSync(envFile)) {
     for (const [k, val] of Object.entries(readEnvFile(envFile))) process.env[k] ??= val;

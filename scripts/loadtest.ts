@@ -1,3 +1,4 @@
+import './lib/quiet-sdk.ts';
 import { Agent, request } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';

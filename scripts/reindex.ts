@@ -1,3 +1,4 @@
+import './lib/quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';

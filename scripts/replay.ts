@@ -1,3 +1,4 @@
+import './lib/quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { pickSecrets, SECRET_NAMES, type Secrets } from '#shared/config';
 import { readLocalConfig } from '../local/local-config.ts';

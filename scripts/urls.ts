@@ -7,6 +7,7 @@
  *
  * The output contains secrets: it is meant for your terminal, not a log.
  */
+import './lib/quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { pickSecrets, type Secrets } from '#shared/config';
