@@ -66,7 +66,8 @@ export const handler = webhookHandler(
       call,
       sk,
       version,
-      raw: { bytes: req.body, contentType: 'application/json', extension: 'json' },
+      // The archive keeps the sender's content type (DESIGN.md §4); none sent means JSON was accepted.
+      raw: { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' },
       receivedAt: req.receivedAt,
     }, log);
     return { source: provider.source, outcome: result.outcome, body: { source: provider.source, callId: call.callId } };

@@ -65,6 +65,20 @@ async function expectNothingStored(source: 'volubile' | 'synthflow', id: string,
 }
 
 describe('POST /call-completed/volubile', () => {
+  it('archives with the content type the sender gave, and JSON when it gave none', async () => {
+    const vendorType = volubileBody();
+    expect((await sendVolubile(vendorType.body, { headers: { 'content-type': 'application/vnd.volubile+json; charset=utf-8' } })).status).toBe(200);
+    const [typedKey] = await listKeys(vPrefix(vendorType.id));
+    expect((await headObject(typedKey!)).ContentType).toBe('application/vnd.volubile+json; charset=utf-8');
+
+    const untyped = volubileBody();
+    const noType = apiEvent({ provider: 'volubile', body: untyped.body, headers: { 'x-webhook-signature': volubileSig(V_SECRET, untyped.body) } });
+    delete noType.headers['content-type'];
+    expect((await handler(noType)).statusCode).toBe(200);
+    const [untypedKey] = await listKeys(vPrefix(untyped.id));
+    expect((await headObject(untypedKey!)).ContentType).toBe('application/json');
+  });
+
   it('archives the body byte-exact and indexes the normalized call', async () => {
     const { id, body } = volubileBody();
     const res = await sendVolubile(body);
