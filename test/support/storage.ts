@@ -19,11 +19,12 @@ export async function headObject(key: string, bucketName = bucket()) {
   return s3.send(new HeadObjectCommand({ Bucket: bucketName, Key: key }));
 }
 
-export async function listKeys(prefix: string, bucketName = bucket()): Promise<string[]> {
+/** Every key under a prefix; `client` for a test's own servers. */
+export async function listKeys(prefix: string, bucketName = bucket(), client: S3Client = s3): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucketName, Prefix: prefix, ContinuationToken: token }));
+    const out = await client.send(new ListObjectsV2Command({ Bucket: bucketName, Prefix: prefix, ContinuationToken: token }));
     for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = out.NextContinuationToken;
   } while (token);

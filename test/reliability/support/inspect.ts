@@ -1,7 +1,8 @@
-import { S3Client, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, HeadObjectCommand, DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/embedded.ts';
+import { listKeys as listKeysWith } from '../../support/storage.ts';
 
 /**
  * Read-back clients that talk to the embedded servers DIRECTLY (not through the
@@ -13,16 +14,7 @@ export function inspector(endpoints: { s3Endpoint: string; dynamoEndpoint: strin
   const s3 = new S3Client({ ...common, endpoint: endpoints.s3Endpoint, forcePathStyle: true });
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: endpoints.dynamoEndpoint }));
 
-  async function listKeys(prefix = ''): Promise<string[]> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: bucketName, Prefix: prefix, ContinuationToken: token }));
-      for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = out.NextContinuationToken;
-    } while (token);
-    return keys;
-  }
+  const listKeys = (prefix = ''): Promise<string[]> => listKeysWith(prefix, bucketName, s3);
 
   async function getBytes(key: string): Promise<Buffer> {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: key }));
