@@ -1,16 +1,20 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { SignJWT } from 'jose';
 import { MAX_BODY_BYTES } from '#shared/request';
+import {
+  engageVoiceRequest, synthflowRequest, volubileRequest, watsonxJwt as signWatsonxJwt, watsonxMultipart,
+} from '../../scripts/lib/requests.ts';
+import { eventFromRequest } from '../../scripts/lib/event.ts';
 
 /**
  * API Gateway HTTP API v2.0 events for every source, signed with the bench's
- * own clearly fake secrets. The JSON bodies come from the vendor fixtures in
- * events/payloads/ when they exist (so the handlers see real vendor shapes),
- * with a small built-in stand-in otherwise; the watsonx recordings are
- * synthesized at the sizes the benchmark needs (8,000 bytes per second).
+ * own clearly fake secrets. They are built by the same request builders and
+ * event builder as `npm run events` and `npm run replay` (scripts/lib), so the
+ * bench times exactly what the product's tools send. The JSON bodies are the
+ * vendor fixtures in events/payloads/; the watsonx recordings are synthesized
+ * at the sizes the benchmark needs (8,000 bytes per second).
  */
 
 export const BENCH_SECRETS = {
@@ -35,72 +39,14 @@ export function benchEnv(bucket: string, table: string): Record<string, string> 
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
-function readFixture(rel: string): Buffer | undefined {
-  const p = join(ROOT, 'events', 'payloads', rel);
-  return existsSync(p) ? readFileSync(p) : undefined;
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function readJsonFixture(rel: string): Record<string, unknown> | undefined {
-  const bytes = readFixture(rel);
-  if (!bytes) return undefined;
-  const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-  return isRecord(parsed) ? parsed : undefined;
-}
-
-let seq = 0;
-function requestId(): string {
-  seq += 1;
-  return `bench-${process.pid}-${seq}`;
-}
-
-interface EventInit {
-  method: 'GET' | 'POST';
-  path: string;
-  routeKey: string;
-  headers: Record<string, string>;
-  query?: Record<string, string>;
-  body?: Buffer;
-  /** Text bodies (JSON) are passed as strings, as API Gateway does; everything else base64. */
-  text?: boolean;
-  pathParameters?: Record<string, string>;
-}
-
-export function apiEvent(init: EventInit): APIGatewayProxyEventV2 {
-  const rawQueryString = new URLSearchParams(init.query ?? {}).toString();
-  const now = new Date();
-  const body = init.body;
-  return {
-    version: '2.0',
-    routeKey: init.routeKey,
-    rawPath: init.path,
-    rawQueryString,
-    headers: {
-      host: 'bench.execute-api.us-east-1.amazonaws.com',
-      'user-agent': 'voice-webhooks-bench',
-      'x-forwarded-proto': 'https',
-      ...(body ? { 'content-length': String(body.length) } : {}),
-      ...init.headers,
-    },
-    ...(init.query ? { queryStringParameters: init.query } : {}),
-    ...(init.pathParameters ? { pathParameters: init.pathParameters } : {}),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'bench',
-      domainName: 'bench.execute-api.us-east-1.amazonaws.com',
-      domainPrefix: 'bench',
-      http: { method: init.method, path: init.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'voice-webhooks-bench' },
-      requestId: requestId(),
-      routeKey: init.routeKey,
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    ...(body ? { body: init.text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !init.text } : { isBase64Encoded: false }),
-  };
+function readJsonFixture(rel: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(readFileSync(join(ROOT, 'events', 'payloads', rel), 'utf8'));
+  if (!isRecord(parsed)) throw new Error(`events/payloads/${rel} is not a JSON object`);
+  return parsed;
 }
 
 // ---------------------------------------------------------------- watsonx
@@ -126,48 +72,43 @@ export interface WatsonxOptions {
   start?: Date;
 }
 
-export const WATSONX_BOUNDARY = '----voicewebhooksbench7MA4YWxkTrZu0gW';
-
-export function watsonxBody(o: WatsonxOptions): Buffer {
+function watsonxMetadata(o: Omit<WatsonxOptions, 'audio'> & { audioBytes: number }): Buffer {
   const start = o.start ?? new Date('2025-03-14T15:09:26.000Z');
-  const stop = new Date(start.getTime() + Math.round((o.audio.length / MULAW_BYTES_PER_SECOND) * 1000));
+  const stop = new Date(start.getTime() + Math.round((o.audioBytes / MULAW_BYTES_PER_SECOND) * 1000));
   const fixture = readJsonFixture('watsonx/metadata.json');
-  const metadata = {
-    assistant_id: typeof fixture?.assistant_id === 'string' ? fixture.assistant_id : 'b8a7c6d5-0000-4000-8000-000000000001',
-    environment_id: typeof fixture?.environment_id === 'string' ? fixture.environment_id : 'e1d2c3b4-0000-4000-8000-000000000002',
+  return Buffer.from(JSON.stringify({
+    assistant_id: fixture.assistant_id,
+    environment_id: fixture.environment_id,
     session_id: o.sessionId ?? 'bench-session-0001',
     recording_id: o.recordingId ?? 'bench-recording-0001',
     start_timestamp: start.toISOString(),
     stop_timestamp: stop.toISOString(),
-  };
-  const b = WATSONX_BOUNDARY;
-  return Buffer.concat([
-    Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata)}\r\n`),
-    Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="audio_recording"\r\nContent-Type: audio/mulaw;rate=8000\r\n\r\n`),
-    o.audio,
-    Buffer.from(`\r\n--${b}--\r\n`),
-  ]);
+  }));
+}
+
+/** The documented watsonx multipart (audio part without a filename), as scripts/lib builds it. */
+function watsonxMultipartOf(o: WatsonxOptions): { contentType: string; body: Buffer } {
+  return watsonxMultipart({ metadata: watsonxMetadata({ ...o, audioBytes: o.audio.length }), audio: o.audio, variant: 'mulaw' });
+}
+
+export function watsonxBody(o: WatsonxOptions): Buffer {
+  return watsonxMultipartOf(o).body;
 }
 
 export async function watsonxJwt(): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(BENCH_SECRETS.WATSONX_AUDIO_SECRET));
+  return signWatsonxJwt(BENCH_SECRETS.WATSONX_AUDIO_SECRET, new Date(), 2 * 3600);
 }
 
 export async function watsonxEvent(o: WatsonxOptions): Promise<APIGatewayProxyEventV2> {
   return watsonxEventWithJwt(o, await watsonxJwt());
 }
 
+/** One JWT for many events: signing is not what the bench measures. */
 export function watsonxEventWithJwt(o: WatsonxOptions, jwt: string): APIGatewayProxyEventV2 {
-  return apiEvent({
-    method: 'POST',
-    path: '/audio-webhook',
-    routeKey: 'ANY /audio-webhook',
-    headers: { authorization: `Bearer ${jwt}`, 'content-type': `multipart/form-data; boundary=${WATSONX_BOUNDARY}` },
-    body: watsonxBody(o),
+  const { contentType, body } = watsonxMultipartOf(o);
+  return eventFromRequest({
+    method: 'POST', path: '/audio-webhook', query: '', body,
+    headers: [['content-type', contentType], ['authorization', `Bearer ${jwt}`]],
   });
 }
 
@@ -183,54 +124,13 @@ export function largestAcceptedAudioBytes(o: Omit<WatsonxOptions, 'audio'> = {})
 
 // ---------------------------------------------------------------- JSON sources
 
-const FALLBACK_VOLUBILE = {
-  id: 'bench-volubile-call-0001',
-  status: 'COMPLETED',
-  direction: 'INBOUND',
-  phoneNumber: '+14155550123',
-  startedAt: '2025-03-14T15:09:26.000Z',
-  endedAt: '2025-03-14T15:12:01.000Z',
-  duration: 155,
-  transcript: [{ role: 'agent', content: 'Hello' }, { role: 'user', content: 'Hi' }],
-  extractorData: { reason: 'billing' },
-  classifierData: { sentiment: 'positive' },
-};
-
-const FALLBACK_SYNTHFLOW = {
-  status: 'completed',
-  error_message: null,
-  lead: { name: 'Bench', phone_number: '+14155550123' },
-  call: {
-    call_id: 'bench-synthflow-call-0001',
-    status: 'completed',
-    end_call_reason: 'human_goodbye',
-    start_time: '2025-03-14T15:09:26.123456+00:00',
-    duration: 155,
-    timezone: 'UTC',
-    transcript: '\nbot: Hello\nhuman: Hi',
-  },
-  executed_actions: {},
-};
-
-const FALLBACK_ENGAGE: Record<string, string> = {
-  uii: '202503141509260000000000000001',
-  agent_id: '1001',
-  agent_username: 'bench.agent',
-  ani: '4155550123',
-  dnis: '8005550100',
-  call_start: '2025-03-14 11:09:26.1234',
-  duration: '155',
-  disposition: 'Completed',
-  recording_url: 'https://example.invalid/recording/1.wav',
-};
-
 export function volubilePayload(id?: string): Record<string, unknown> {
-  const p = readJsonFixture('volubile/call-completed.json') ?? FALLBACK_VOLUBILE;
+  const p = readJsonFixture('volubile/call-completed.json');
   return id ? { ...p, id } : p;
 }
 
 export function synthflowPayload(callId?: string): Record<string, unknown> {
-  const p = readJsonFixture('synthflow/call-completed.json') ?? FALLBACK_SYNTHFLOW;
+  const p = readJsonFixture('synthflow/call-completed.json');
   if (!callId) return p;
   const call = isRecord(p.call) ? p.call : {};
   return { ...p, call: { ...call, call_id: callId } };
@@ -239,63 +139,28 @@ export function synthflowPayload(callId?: string): Record<string, unknown> {
 export function engagePayload(uii?: string): Record<string, string> {
   const p = readJsonFixture('engage-voice/agent-termination.json');
   const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p ?? FALLBACK_ENGAGE)) if (typeof v === 'string') flat[k] = v;
+  for (const [k, v] of Object.entries(p)) if (typeof v === 'string') flat[k] = v;
   return uii ? { ...flat, uii } : flat;
 }
 
 export function volubileEvent(payload = volubilePayload()): APIGatewayProxyEventV2 {
-  const body = Buffer.from(JSON.stringify(payload));
-  const signature = createHmac('sha256', BENCH_SECRETS.VOLUBILE_WEBHOOK_SECRET).update(body).digest('hex');
-  return apiEvent({
-    method: 'POST',
-    path: '/call-completed/volubile',
-    routeKey: 'ANY /call-completed/{provider}',
-    pathParameters: { provider: 'volubile' },
-    query: { token: BENCH_SECRETS.VOLUBILE_WEBHOOK_TOKEN },
-    headers: { 'content-type': 'application/json', 'x-webhook-signature': signature },
-    body,
-    text: true,
-  });
+  return eventFromRequest(volubileRequest(Buffer.from(JSON.stringify(payload)), {
+    secret: BENCH_SECRETS.VOLUBILE_WEBHOOK_SECRET, token: BENCH_SECRETS.VOLUBILE_WEBHOOK_TOKEN,
+  }));
 }
 
 export function synthflowEvent(payload = synthflowPayload()): APIGatewayProxyEventV2 {
-  const body = Buffer.from(JSON.stringify(payload));
-  const call = isRecord(payload.call) ? payload.call : {};
-  const callId = typeof call.call_id === 'string' ? call.call_id : '';
-  const signature = createHmac('sha256', BENCH_SECRETS.SYNTHFLOW_WEBHOOK_SECRET).update(callId).digest('base64');
-  return apiEvent({
-    method: 'POST',
-    path: '/call-completed/synthflow',
-    routeKey: 'ANY /call-completed/{provider}',
-    pathParameters: { provider: 'synthflow' },
-    query: { token: BENCH_SECRETS.SYNTHFLOW_WEBHOOK_TOKEN },
-    headers: { 'content-type': 'application/json', 'synthflow-signature': signature },
-    body,
-    text: true,
-  });
+  return eventFromRequest(synthflowRequest(Buffer.from(JSON.stringify(payload)), {
+    secret: BENCH_SECRETS.SYNTHFLOW_WEBHOOK_SECRET, token: BENCH_SECRETS.SYNTHFLOW_WEBHOOK_TOKEN,
+  }));
 }
 
 export type EngageForm = 'json' | 'form' | 'get';
 
 export function engageEvent(form: EngageForm, payload = engagePayload()): APIGatewayProxyEventV2 {
-  const token = BENCH_SECRETS.ENGAGE_VOICE_TOKEN;
-  const basic = `Basic ${Buffer.from(BENCH_SECRETS.ENGAGE_VOICE_BASIC_AUTH).toString('base64')}`;
-  const common = { path: '/engage-voice', routeKey: 'ANY /engage-voice' } as const;
-  if (form === 'get') {
-    return apiEvent({ ...common, method: 'GET', query: { ...payload, token }, headers: { authorization: basic } });
-  }
-  if (form === 'form') {
-    return apiEvent({
-      ...common, method: 'POST', query: { token },
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: Buffer.from(new URLSearchParams(payload).toString()),
-    });
-  }
-  return apiEvent({
-    ...common, method: 'POST', query: { token },
-    headers: { authorization: basic, 'content-type': 'application/json' },
-    body: Buffer.from(JSON.stringify(payload)), text: true,
-  });
+  return eventFromRequest(engageVoiceRequest(payload, form, {
+    token: BENCH_SECRETS.ENGAGE_VOICE_TOKEN, basic: BENCH_SECRETS.ENGAGE_VOICE_BASIC_AUTH,
+  }));
 }
 
 /** A fresh unique id for end-to-end deliveries (so none is a duplicate of another). */
