@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import type { MiddyParsed } from './peer/middy-peer.ts';
 import { setLogSink } from '#shared/log';
 import { timeSideBySide, type Subject, type Timed } from './lib/timing.ts';
-import { ROOT } from './lib/events.ts';
+import { ROOT, benchEnv } from './lib/events.ts';
 
 /**
  * The warm hot path with storage excluded. The real handler module (the one
@@ -127,6 +127,19 @@ export interface HotResult {
 export function quietLogs(): () => void {
   const previous = setLogSink(() => {});
   return () => { setLogSink(previous); };
+}
+
+/**
+ * The watsonx handler, warm-path ready for a single-process tool (stages,
+ * profile): the bench's environment, storage answered at once, logs silenced.
+ */
+export async function audioHandlerForTiming(): Promise<Handler> {
+  Object.assign(process.env, benchEnv('bench', 'bench'), { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' });
+  stubStorage();
+  quietLogs();
+  const handler = await importHandler('functions/audio-webhook/handler.ts');
+  if (!handler) throw new Error('functions/audio-webhook/handler.ts is missing');
+  return handler;
 }
 
 export async function hotPath(cases: HotCase[], plan: { rounds: number; targetBatchMs: number; workDir: string }): Promise<HotResult[]> {

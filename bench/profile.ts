@@ -4,12 +4,13 @@
  * functions with the most self time and writes the .cpuprofile (open it in
  * Chrome DevTools) to a temporary directory.
  */
+import '../scripts/lib/quiet-sdk.ts';
 import { Session } from 'node:inspector/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importHandler, quietLogs, stubStorage } from './hot.ts';
-import { benchEnv, mulawAudio, watsonxEvent, MULAW_BYTES_PER_SECOND } from './lib/events.ts';
+import { audioHandlerForTiming } from './hot.ts';
+import { mulawAudio, watsonxEvent, MULAW_BYTES_PER_SECOND } from './lib/events.ts';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
 
@@ -29,11 +30,7 @@ export function selfTimeTop(nodes: ProfileNode[], samples: number, top: number):
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 30);
-  Object.assign(process.env, benchEnv('bench', 'bench'), { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' });
-  stubStorage();
-  quietLogs();
-  const handler = await importHandler('functions/audio-webhook/handler.ts');
-  if (!handler) throw new Error('functions/audio-webhook/handler.ts is missing');
+  const handler = await audioHandlerForTiming();
   const event = await watsonxEvent({ audio: mulawAudio(seconds * MULAW_BYTES_PER_SECOND) });
   for (let i = 0; i < 50; i++) await handler(event);
   const session = new Session();

@@ -4,6 +4,7 @@
  * `npx tsx bench/stages.ts [seconds-of-audio]`. Tells where the handler's time
  * beyond the floor goes (the profile's self times are spread too thin to say).
  */
+import '../scripts/lib/quiet-sdk.ts';
 import { createHash } from 'node:crypto';
 import { decodeEvent } from '#shared/request';
 import { sha256Hex } from '#shared/storage';
@@ -11,18 +12,14 @@ import { verifyJwt } from '../functions/audio-webhook/jwt.ts';
 import { parseMultipart } from '../functions/audio-webhook/multipart.ts';
 import { parseMetadata } from '../functions/audio-webhook/metadata.ts';
 import { prepareAudio } from '../functions/audio-webhook/wav.ts';
-import { importHandler, quietLogs, stubStorage, floorOf } from './hot.ts';
-import { BENCH_SECRETS, benchEnv, mulawAudio, watsonxEventWithJwt, watsonxJwt, MULAW_BYTES_PER_SECOND } from './lib/events.ts';
+import { audioHandlerForTiming, floorOf } from './hot.ts';
+import { BENCH_SECRETS, mulawAudio, watsonxEventWithJwt, watsonxJwt, MULAW_BYTES_PER_SECOND } from './lib/events.ts';
 import { timeSideBySide, type Subject } from './lib/timing.ts';
 import { fmtMs, fmtRatio } from './lib/stats.ts';
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 30);
-  Object.assign(process.env, benchEnv('bench', 'bench'), { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' });
-  stubStorage();
-  quietLogs();
-  const handler = await importHandler('functions/audio-webhook/handler.ts');
-  if (!handler) throw new Error('no audio-webhook handler');
+  const handler = await audioHandlerForTiming();
   const jwt = await watsonxJwt();
   const audio = mulawAudio(seconds * MULAW_BYTES_PER_SECOND);
   const event = watsonxEventWithJwt({ audio }, jwt);
