@@ -10,7 +10,7 @@ import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainJson, plainObject, stringValues } from '../json.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { splitTranscript } from '../transcript.ts';
-import { type CallProvider, JsonMap, SafeId, STATUS_RANK, eventVersion, validate } from './types.ts';
+import { type CallProvider, JsonMap, SafeId, eventVersion, validate } from './types.ts';
 
 /**
  * Synthflow AI voice agents, post-call webhook:
@@ -185,8 +185,7 @@ export function normalizeSynthflow(body: SynthflowBody, ctx: InterpretContext): 
     labels: stringValues(call.analysis ?? body.analysis),
     recordings: recording ? [recording] : [],
   };
-  const rank = status === 'in-progress' ? STATUS_RANK.inProgress : status === 'unknown' || status === undefined ? STATUS_RANK.unknown : STATUS_RANK.final;
-  return { call: normalized, sk: CALL_SK, version: eventVersion(ended ?? started, rank) };
+  return { call: normalized, sk: CALL_SK, version: eventVersion(ended ?? started, status) };
 }
 
 export const synthflow: CallProvider = {

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
 import { isPlainObject } from '../json.ts';
-import type { Interpretation, InterpretContext, Source } from '#shared/model';
+import type { CallStatus, Interpretation, InterpretContext, Source } from '#shared/model';
 import type { SecretName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
 
@@ -47,8 +47,13 @@ export function validate<const S extends v.GenericSchema>(schema: S, input: unkn
  */
 export const STATUS_RANK = { inProgress: 0, unknown: 1, final: 2 } as const;
 
-export function eventVersion(eventMs: number | undefined, rank: number): number {
-  return (eventMs ?? 0) * 10 + rank;
+export function statusRank(status: CallStatus | undefined): number {
+  if (status === 'in-progress') return STATUS_RANK.inProgress;
+  return status === 'unknown' || status === undefined ? STATUS_RANK.unknown : STATUS_RANK.final;
+}
+
+export function eventVersion(eventMs: number | undefined, status: CallStatus | undefined): number {
+  return (eventMs ?? 0) * 10 + statusRank(status);
 }
 
 /** A JSON object map (valibot's record would turn an array into one). */

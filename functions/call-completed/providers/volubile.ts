@@ -7,7 +7,7 @@ import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainObject, stringValues } from '../json.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { splitTranscript, turnsFromList } from '../transcript.ts';
-import { type CallProvider, JsonMap, SafeId, STATUS_RANK, eventVersion, validate } from './types.ts';
+import { type CallProvider, JsonMap, SafeId, eventVersion, validate } from './types.ts';
 
 /**
  * Volubile AI voice agents. The webhook body is the "Get a call" object:
@@ -134,8 +134,7 @@ export function normalizeVolubile(body: VolubileCall, ctx: InterpretContext): In
   // Latest vendor time the payload carries; `created` (record creation) only when it has no other.
   const times = [updated, ended, started].filter((t): t is number => t !== undefined);
   const eventMs = times.length > 0 ? Math.max(...times) : created;
-  const rank = status === 'in-progress' ? STATUS_RANK.inProgress : status === 'unknown' || status === undefined ? STATUS_RANK.unknown : STATUS_RANK.final;
-  return { call, sk: CALL_SK, version: eventVersion(eventMs, rank) };
+  return { call, sk: CALL_SK, version: eventVersion(eventMs, status) };
 }
 
 export const volubile: CallProvider = {
