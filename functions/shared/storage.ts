@@ -12,12 +12,15 @@ import { type Logger, errorFields } from './log.ts';
  *
  * Order of writes for one delivery, each step idempotent so that a retry after
  * a partial failure completes the work:
- *   1. extra objects (watsonx audio), then the raw body, to S3 under keys that
- *      depend only on the content: a retry writes the same key with the same
- *      bytes (and, in AWS, `If-None-Match: *` makes the second write a no-op);
- *   2. one conditional put of the index item: it is written only if there is
- *      none, or the stored one is older (version, then digest, decide), so
- *      duplicates and stale events never overwrite what is there.
+ *   1. extra objects (watsonx audio) and the raw body, to S3 concurrently, under
+ *      keys that depend only on the content: a retry writes the same key with
+ *      the same bytes (and, in AWS, `If-None-Match: *` makes the second write a
+ *      no-op);
+ *   2. once every object is stored, one conditional put of the index item: it
+ *      is written only if there is none, or the stored one is older (version,
+ *      then digest, decide), so duplicates and stale events never overwrite
+ *      what is there; the failed put itself returns the stored item, which
+ *      tells a duplicate from a stale event without a second read.
  * Nothing points at an object that is not stored yet.
  *
  * SDK clients are created once per cold start and configured only by the
@@ -45,6 +48,10 @@ export const DDB_TIMEOUTS = { connectionTimeout: 500, requestTimeout: 1_000, max
 
 const s3 = new S3Client({
   maxAttempts: S3_TIMEOUTS.maxAttempts,
+  // The SDK adds `Expect: 100-continue` to PUTs of 2 MiB and more (a 5 min
+  // recording): one more round trip before the body is sent, for a request
+  // whose headers S3 does not reject.
+  expectContinueHeader: false,
   requestHandler: {
     connectionTimeout: S3_TIMEOUTS.connectionTimeout,
     requestTimeout: S3_TIMEOUTS.requestTimeout,
@@ -82,7 +89,7 @@ export interface Delivery {
   sk: string;
   /** The request body exactly as received, and how to name it in the archive. */
   raw: { bytes: Uint8Array; contentType: string; extension: string };
-  /** Objects to store before the raw body (watsonx audio). */
+  /** Objects stored beside the raw body, before the index item (watsonx audio). */
   objects?: StoredObject[];
   /** Orders events for the same item: the highest wins (epoch ms of the vendor's event time). */
   version: number;
@@ -186,9 +193,25 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * The stored item's digest as the failed conditional put returned it
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`; the document client does
+ * not unmarshall errors, so it is a raw attribute value), or undefined when
+ * the server sent no item back (dynalite, local mode).
+ */
+export function digestOfConditionFailure(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('Item' in err)) return undefined;
+  const item: unknown = err.Item;
+  if (typeof item !== 'object' || item === null || !('digest' in item)) return undefined;
+  const digest: unknown = item.digest;
+  if (typeof digest !== 'object' || digest === null || !('S' in digest)) return undefined;
+  return typeof digest.S === 'string' ? digest.S : undefined;
+}
+
 /** Conditional put: written if new, or newer than what is stored; otherwise tells duplicate from stale. */
 export async function putIndex(target: StorageTarget, item: IndexItem): Promise<Outcome> {
   const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
+  let storedDigest: string | undefined;
   try {
     await ddb.send(new PutCommand({
       TableName: target.tableName,
@@ -196,19 +219,25 @@ export async function putIndex(target: StorageTarget, item: IndexItem): Promise<
       ConditionExpression: 'attribute_not_exists(#pk) OR #v < :v OR (#v = :v AND #d < :d)',
       ExpressionAttributeNames: { '#pk': PK, '#v': 'version', '#d': 'digest' },
       ExpressionAttributeValues: { ':v': item.version, ':d': item.digest },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
     return 'stored';
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
+    storedDigest = digestOfConditionFailure(err);
   }
-  const existing = await ddb.send(new GetCommand({
-    TableName: target.tableName,
-    Key: { [PK]: item.PK, [SK]: item.SK },
-    ConsistentRead: true,
-    ProjectionExpression: '#d',
-    ExpressionAttributeNames: { '#d': 'digest' },
-  }));
-  return existing.Item?.digest === item.digest ? 'duplicate' : 'stale';
+  if (storedDigest === undefined) {
+    // A server that ignores ReturnValuesOnConditionCheckFailure: read the item instead.
+    const existing = await ddb.send(new GetCommand({
+      TableName: target.tableName,
+      Key: { [PK]: item.PK, [SK]: item.SK },
+      ConsistentRead: true,
+      ProjectionExpression: '#d',
+      ExpressionAttributeNames: { '#d': 'digest' },
+    }));
+    storedDigest = typeof existing.Item?.digest === 'string' ? existing.Item.digest : undefined;
+  }
+  return storedDigest === item.digest ? 'duplicate' : 'stale';
 }
 
 export interface StoreOptions {
@@ -224,13 +253,18 @@ export async function store(target: StorageTarget, d: Delivery, log: Logger, opt
   const digest = sha256Hex(d.raw.bytes);
   const rawS3Key = rawKeyFor(d.call.source, d.call.callId, callDay(d.call, d.receivedAt), digest, d.raw.extension);
   try {
-    for (const obj of d.objects ?? []) await putObject(target, obj);
-    await putObject(target, {
-      key: rawS3Key,
-      body: d.raw.bytes,
-      contentType: d.raw.contentType,
-      metadata: { 'received-at': d.receivedAt.toISOString() },
-    });
+    // Concurrent: a delivery waits for one S3 round trip, not one per object.
+    // Every write settles before the answer, so a 503 leaves nothing in flight.
+    const writes = await Promise.allSettled([
+      ...(d.objects ?? []).map((obj) => putObject(target, obj)),
+      putObject(target, {
+        key: rawS3Key,
+        body: d.raw.bytes,
+        contentType: d.raw.contentType,
+        metadata: { 'received-at': d.receivedAt.toISOString() },
+      }),
+    ]);
+    for (const w of writes) if (w.status === 'rejected') throw w.reason;
   } catch (err) {
     log.error('archive write failed', { ...errorFields(err), source: d.call.source });
     throw new ServiceUnavailable('storage is unavailable, retry later', err);
