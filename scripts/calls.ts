@@ -5,7 +5,8 @@
  */
 import './lib/quiet-sdk.ts';
 import { parseArgs } from 'node:util';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toE164 } from '#shared/phone';
@@ -15,6 +16,8 @@ import { DEFAULT_DAYS } from './calls/reader.ts';
 import { listTable, presentCall, showText, clean } from './calls/format.ts';
 import { localTarget, stackTarget, UsageError, type Target } from './calls/target.ts';
 import { asWav } from './calls/wav.ts';
+import { exportName, fallbackExportName, writeExport } from './calls/export.ts';
+import { safeJson } from './lib/text.ts';
 
 
 const USAGE = `Usage: npm run calls -- <command> [options]
@@ -23,8 +26,9 @@ Commands:
   list [--day YYYY-MM-DD] [--phone <number>] [--source <source>] [--limit N] [--days N]
                                   calls, newest first (default: the last ${DEFAULT_DAYS} days, 20 calls)
   show <source> <callId>          one call: items, recordings, transcript, extracted data
-  audio <source> <callId> [--out <dir>]
-                                  write each stored recording as a WAV file (default dir: .)
+  audio <source> <callId> [--out <dir>] [--force]
+                                  write each stored recording as a WAV file (default dir: .);
+                                  an existing file is kept unless --force, a symlink never followed
 
 Options:
   --json           print the normalized model as JSON (docs/calls.md)
@@ -54,9 +58,7 @@ function sourceArg(raw: string | undefined): (typeof SOURCES)[number] {
   return raw;
 }
 
-function safeFileName(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'recording';
-}
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Runs one command; returns the process exit code. */
 export async function main(argv: string[], io: Io = processIo, env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -73,6 +75,7 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
         limit: { type: 'string' },
         days: { type: 'string' },
         out: { type: 'string' },
+        force: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
         stack: { type: 'string' },
@@ -119,7 +122,7 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
       const started = Date.now();
       const result = await reader.listCalls(list);
       if (values.json) {
-        io.out(JSON.stringify(result.calls.map((c) => presentCall(c, fmt)), null, 2));
+        io.out(safeJson(result.calls.map((c) => presentCall(c, fmt)), 2));
       } else {
         io.out(result.calls.length ? listTable(result.calls, fmt) : 'No calls found.');
         const first = result.searched.at(-1);
@@ -136,13 +139,14 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
       return 1;
     }
     if (command === 'show') {
-      io.out(values.json ? JSON.stringify(presentCall(call, fmt), null, 2) : showText(call, fmt));
+      io.out(values.json ? safeJson(presentCall(call, fmt), 2) : showText(call, fmt));
       return 0;
     }
 
     const outDir = resolve(values.out ?? '.');
     await mkdir(outDir, { recursive: true });
     let written = 0;
+    let kept = 0;
     for (const [i, rec] of call.call.recordings.entries()) {
       if (rec.s3Key) {
         const obj = await reader.getObject(rec.s3Key);
@@ -151,10 +155,19 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
           io.err(`${clean(rec.id)}: ${clean(obj.contentType ?? rec.contentType)} is not audio we can make a WAV of; skipped`);
           continue;
         }
-        const file = join(outDir, `${safeFileName(`${one.source}-${one.callId}-${String(i + 1).padStart(2, '0')}-${rec.id}`)}.wav`);
-        await writeFile(file, wav);
-        written++;
-        io.out(`${file}  ${wav.length} bytes`);
+        const name = exportName(one.source, one.callId, i, rec.id) ?? fallbackExportName(one.source, one.callId, i, rec.id, sha256);
+        const file = join(outDir, name);
+        const outcome = await writeExport(file, wav, values.force);
+        if (outcome === 'written') {
+          written++;
+          io.out(`${clean(file)}  ${wav.length} bytes`);
+        } else {
+          kept++;
+          const why = outcome === 'exists' ? 'exists; not overwritten (--force replaces it)'
+            : outcome === 'symlink' ? 'is a symbolic link; not written through'
+              : 'is not a regular file; not written';
+          io.err(`${clean(file)} ${why}`);
+        }
       } else if (rec.sourceUrl) {
         io.out(`${clean(rec.id)}: not stored here, the vendor serves it at ${clean(rec.sourceUrl)}`);
       } else {
@@ -162,7 +175,8 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
       }
     }
     if (!call.call.recordings.length) io.err('This call has no recordings.');
-    else io.err(`${written} WAV file(s) written to ${outDir}`);
+    else io.err(`${written} WAV file(s) written to ${clean(outDir)}${kept ? `, ${kept} not written (see above)` : ''}`);
+    if (kept) return 1;
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {

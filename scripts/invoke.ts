@@ -1,5 +1,5 @@
 import './lib/quiet-sdk.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +10,8 @@ import { createLambdaContext } from '../local/lambda-context.ts';
 import { loadHandler } from '../local/handlers.ts';
 import { readLocalConfig } from '../local/local-config.ts';
 import { EVENTS_DIR } from './lib/samples.ts';
+import { readInputFile } from './lib/input-file.ts';
+import { oneLine, safeJson } from './lib/text.ts';
 
 /**
  * `npm run invoke -- <function> <event-file>`: what `sam local invoke` does,
@@ -20,11 +22,25 @@ import { EVENTS_DIR } from './lib/samples.ts';
  * returned, whatever the status.
  */
 
+/** Lambda takes at most 6 MB of event in a synchronous invoke: a larger event file could never be delivered. */
+export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+const MAX_ENV_BYTES = 1024 * 1024;
+
+/** JSON of a file, with a parse error that names the file and echoes nothing raw from it. */
+function readJson(file: string, maxBytes: number): unknown {
+  const text = readInputFile(file, maxBytes).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${oneLine(file)} is not JSON: ${oneLine(err instanceof Error ? err.message : String(err))}`);
+  }
+}
+
 const EnvFile = v.object({ Parameters: v.record(v.string(), v.union([v.string(), v.number(), v.boolean()])) });
 
 /** Parameters of a SAM --env-vars file, as strings. */
 export function readEnvFile(file: string): Record<string, string> {
-  const parsed = v.parse(EnvFile, JSON.parse(readFileSync(file, 'utf8')));
+  const parsed = v.parse(EnvFile, readJson(file, MAX_ENV_BYTES));
   return Object.fromEntries(Object.entries(parsed.Parameters).map(([k, val]) => [k, String(val)]));
 }
 
@@ -58,9 +74,9 @@ export const EventSchema = v.object({
 });
 
 export function readEvent(file: string): APIGatewayProxyEventV2 {
-  const parsed = v.safeParse(EventSchema, JSON.parse(readFileSync(file, 'utf8')));
+  const parsed = v.safeParse(EventSchema, readJson(file, MAX_EVENT_BYTES));
   if (!parsed.success) {
-    throw new Error(`${file} is not an API Gateway HTTP API payload 2.0 event: ${v.summarize(parsed.issues).split('\n')[0] ?? ''}`);
+    throw new Error(`${oneLine(file)} is not an API Gateway HTTP API payload 2.0 event: ${oneLine(v.summarize(parsed.issues).split('\n')[0] ?? '')}`);
   }
   return parsed.output;
 }
@@ -111,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     await ensureBucketAndTable(endpoints, process.env.BUCKET_NAME, process.env.TABLE_NAME);
     const result = await invokeHandler(fn, event);
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write(safeJson(result, 2) + '\n');
     return 0;
   } finally {
     if ('stop' in endpoints) await endpoints.stop();
@@ -120,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-    process.stderr.write(`invoke failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`invoke failed: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
     process.exit(1);
   });
 }

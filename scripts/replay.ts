@@ -5,6 +5,7 @@ import { readLocalConfig } from '../local/local-config.ts';
 import { readStoredSecrets } from '../local/secrets.ts';
 import { requestTarget, type OutgoingRequest } from './lib/requests.ts';
 import { SAMPLES, SAMPLE_NAMES, isSampleName, type SampleName } from './lib/samples.ts';
+import { oneLine } from './lib/text.ts';
 
 /**
  * `npm run replay -- <sample> [--url <base-url>] [--new] [--set NAME=value]`:
@@ -100,7 +101,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const secrets = replaySecrets(args.baseUrl, process.env, args.overrides);
   const result = await replay({ sample: args.sample, baseUrl: args.baseUrl, secrets, fresh: args.fresh });
-  process.stdout.write(`${result.request.method} ${result.request.path} → ${result.status}\n${result.body}\n`);
+  // The body is the server's, possibly a stranger's (--url): one line, nothing raw reaches the terminal.
+  process.stdout.write(`${result.request.method} ${result.request.path} → ${result.status}\n${oneLine(result.body)}\n`);
   return result.status >= 200 && result.status < 300 ? 0 : 1;
 }
 

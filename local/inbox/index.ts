@@ -69,13 +69,37 @@ function readStatic(file: string): Buffer {
   return readFileSync(new URL(`./page/${file}`, import.meta.url));
 }
 
-/** Only our own page may read the inbox: refuse other Host names (DNS rebinding) and cross-site fetches. */
-function allowedHost(req: IncomingMessage): boolean {
+/**
+ * Headers a proxy or tunnel adds on the way in (ngrok, cloudflared, localtunnel,
+ * Tailscale Funnel, VS Code dev tunnels, CDNs, nginx). A tunnel in host-rewrite
+ * mode makes a request look local by its Host; it still says it forwarded it.
+ */
+export const FORWARDING_HEADERS = [
+  'forwarded', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port',
+  'x-forwarded-server', 'x-forwarded-prefix', 'x-original-forwarded-for', 'x-original-host', 'x-original-url',
+  'x-real-ip', 'x-client-ip', 'x-cluster-client-ip', 'cf-connecting-ip', 'cf-connecting-ipv6', 'cf-ray', 'cf-visitor',
+  'cf-warp-tag-id', 'cf-ipcountry', 'cdn-loop', 'true-client-ip', 'fastly-client-ip', 'fly-client-ip', 'x-azure-clientip',
+  'x-appengine-user-ip', 'tailscale-funnel-request', 'x-ms-forwarded-for',
+] as const;
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/**
+ * Only the user's own browser on this machine may read the inbox: the
+ * connection comes from loopback, nothing forwarded it (a tunnel may carry the
+ * webhook routes, never the inbox), the Host is a local name (DNS rebinding),
+ * and the fetch is not cross-site. Returns why not, or undefined.
+ */
+export function inboxRefusal(req: IncomingMessage): string | undefined {
+  if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) return 'the inbox answers only connections from this machine';
+  const forwarded = FORWARDING_HEADERS.find((h) => req.headers[h] !== undefined);
+  if (forwarded) return `the inbox is not served through a proxy or tunnel (the request carries ${forwarded}); tunnel only the webhook routes, see docs/local-mode.md`;
   const host = req.headers.host ?? '';
   const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-  if (!name || !['127.0.0.1', 'localhost', '[::1]'].includes(name)) return false;
+  if (!name || !['127.0.0.1', 'localhost', '[::1]'].includes(name)) return 'open the inbox at http://127.0.0.1:<port>/';
   const site = req.headers['sec-fetch-site'];
-  return site === undefined || site === 'same-origin' || site === 'none';
+  if (!(site === undefined || site === 'same-origin' || site === 'none')) return 'the inbox does not answer cross-site requests';
+  return undefined;
 }
 
 function sendBytes(res: ServerResponse, status: number, type: string, body: Buffer, head: boolean, extra: Record<string, string> = {}): void {
@@ -185,13 +209,14 @@ export function createInbox(opts: InboxOptions): Inbox {
     const path = url.pathname;
     if (path !== '/' && !path.startsWith('/inbox/')) return false;
     req.resume();
+    const refusal = inboxRefusal(req);
+    if (refusal) {
+      sendJson(res, 403, { error: 'forbidden', message: refusal });
+      return true;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ error: 'method_not_allowed', message: 'the inbox is read-only: use GET' }));
-      return true;
-    }
-    if (!allowedHost(req)) {
-      sendJson(res, 403, { error: 'forbidden', message: 'open the inbox at http://127.0.0.1:<port>/' });
       return true;
     }
     const head = method === 'HEAD';

@@ -1,6 +1,7 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord } from '#shared/model';
 import type { GroupedCall } from './model.ts';
+import { oneLine } from '../lib/text.ts';
 
 /**
  * Human output of the calls command: aligned columns for `list`, a readable
@@ -34,14 +35,11 @@ export function duration(sec: number | undefined): string {
   return h ? `${h}:${mmss}` : mmss;
 }
 
-/** Control characters from hostile payloads must not reach the terminal. */
-export function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?');
-}
+/** Hostile payload text on one line, its controls, bidi and zero-width characters shown as `\uXXXX`. */
+export const clean = oneLine;
 
 export function table(header: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
-  const all = [header, ...rows].map((r) => r.map((c) => clean(c).replace(/\n/g, ' ')));
+  const all = [header, ...rows].map((r) => r.map((c) => clean(c)));
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all
     .map((r) => r.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd())
@@ -116,7 +114,7 @@ export function showText(g: GroupedCall, opts: FormatOptions): string {
   }
   if (call.transcript?.length) {
     lines.push('', `Transcript (${call.transcript.length} turns):`);
-    for (const t of call.transcript) lines.push(`  ${t.speaker.padEnd(8)} ${clean(t.text).replace(/\n/g, ' ')}`);
+    for (const t of call.transcript) lines.push(`  ${t.speaker.padEnd(8)} ${clean(t.text)}`);
   }
   for (const [name, map] of [['Extracted', call.extracted], ['Labels', call.labels]] as const) {
     const entries = Object.entries(map ?? {});

@@ -53,7 +53,7 @@ describe('parseItem', () => {
 describe('format', () => {
   it('prints durations, strips terminal control sequences, aligns columns', () => {
     expect([duration(0), duration(75), duration(3725), duration(undefined)]).toEqual(['0:00', '1:15', '1:02:05', '']);
-    expect(clean('ok\u001b[31mred\u0007')).toBe('ok?[31mred?');
+    expect(clean('ok\u001b[31mred\u0007\nStatus: x')).toBe('ok\\u001B[31mred\\u0007\\u000AStatus: x');
     expect(table(['A', 'NUM'], [['xx', '1'], ['y', '200']], new Set([1])).split('\n')).toEqual(['A   NUM', 'xx    1', 'y   200']);
   });
 });
