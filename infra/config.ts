@@ -10,10 +10,11 @@ import type { Node } from 'constructs';
  * | context key                 | default  | meaning |
  * |-----------------------------|----------|---------|
  * | stage                       | dev      | stage name; part of the stack name so stages can share an account |
+ * | retentionDays               | (dev: forever; other stages: required) | days raw payloads, audio and index items are kept, or `forever` (docs/compliance.md) |
  * | audioTransitionDays         | 30       | days before audio/ moves to S3 Standard-IA |
- * | audioExpirationDays         | (never)  | days after which audio/ objects expire |
+ * | audioExpirationDays         | retentionDays | days after which audio/ objects expire (at most retentionDays) |
  * | rawTransitionDays           | 30       | days before raw/ moves to S3 Standard-IA |
- * | rawExpirationDays           | (never)  | days after which raw/ payloads expire |
+ * | rawExpirationDays           | retentionDays | days after which raw/ payloads expire (at most retentionDays) |
  * | noncurrentVersionExpirationDays | 90   | days an overwritten/deleted object version is kept |
  * | objectLockDays              | (off)    | default Object Lock retention in days; enables Object Lock |
  * | objectLockMode              | GOVERNANCE | GOVERNANCE or COMPLIANCE (compliance cannot be shortened, not even by root) |
@@ -35,6 +36,8 @@ import type { Node } from 'constructs';
  */
 export interface StackConfig {
   stage: string;
+  /** How long raw payloads, audio and index items are kept: a number of days, or forever. */
+  retention: { days: number } | 'forever';
   audioTransitionDays: number;
   audioExpirationDays?: number;
   rawTransitionDays: number;
@@ -103,18 +106,32 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
 
   const audioTransitionDays = int(get, 'audioTransitionDays', 30, 3650) ?? 30;
   const rawTransitionDays = int(get, 'rawTransitionDays', 30, 3650) ?? 30;
-  const audioExpirationDays = int(get, 'audioExpirationDays', 1, 36500);
-  const rawExpirationDays = int(get, 'rawExpirationDays', 1, 36500);
-  if (audioExpirationDays !== undefined && audioExpirationDays <= audioTransitionDays) {
+  const retention = readRetention(get, stage);
+  const retentionDays = retention === 'forever' ? undefined : retention.days;
+  const refine = (key: string): number | undefined => {
+    const days = int(get, key, 1, 36500);
+    if (days !== undefined && retentionDays !== undefined && days > retentionDays) {
+      throw new ContextError(`context ${key} (${days}) may only shorten retentionDays (${retentionDays}): index items expire after retentionDays`);
+    }
+    return days ?? retentionDays;
+  };
+  const audioExpirationDays = refine('audioExpirationDays');
+  const rawExpirationDays = refine('rawExpirationDays');
+  // An explicit per-prefix expiration must come after its transition; one taken
+  // from retentionDays drops the transition instead (the stack skips it).
+  if (get('audioExpirationDays') !== undefined && audioExpirationDays !== undefined && audioExpirationDays <= audioTransitionDays) {
     throw new ContextError('context audioExpirationDays must be greater than audioTransitionDays');
   }
-  if (rawExpirationDays !== undefined && rawExpirationDays <= rawTransitionDays) {
+  if (get('rawExpirationDays') !== undefined && rawExpirationDays !== undefined && rawExpirationDays <= rawTransitionDays) {
     throw new ContextError('context rawExpirationDays must be greater than rawTransitionDays');
   }
 
   const lockDays = int(get, 'objectLockDays', 1, 36500);
   const lockMode = (str(get, 'objectLockMode') ?? 'GOVERNANCE').toUpperCase();
   if (lockMode !== 'GOVERNANCE' && lockMode !== 'COMPLIANCE') throw new ContextError('context objectLockMode must be GOVERNANCE or COMPLIANCE');
+  if (lockDays !== undefined && retentionDays !== undefined && lockDays > retentionDays) {
+    throw new ContextError(`context objectLockDays (${lockDays}) keeps every object longer than retentionDays (${retentionDays}): set retentionDays to at least ${lockDays}`);
+  }
 
   const rateLimit = int(get, 'throttleRateLimit', 1, 10_000) ?? 50;
   const burstLimit = int(get, 'throttleBurstLimit', 1, 5_000) ?? 100;
@@ -126,6 +143,7 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
 
   return {
     stage,
+    retention,
     audioTransitionDays,
     ...(audioExpirationDays !== undefined ? { audioExpirationDays } : {}),
     rawTransitionDays,
@@ -140,6 +158,23 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
     localInvoke: bool(get, 'localInvoke'),
   };
+}
+
+/**
+ * A stage other than dev must choose its retention: `-c retentionDays=<days>`
+ * or `-c retentionDays=forever`. Personal data kept "by default, forever" is
+ * a choice nobody made.
+ */
+function readRetention(get: Lookup, stage: string): StackConfig['retention'] {
+  const raw = str(get, 'retentionDays');
+  if (raw === undefined) {
+    if (stage === 'dev') return 'forever';
+    throw new ContextError(`stage ${stage} needs an explicit retention: set context retentionDays to a number of days (e.g. -c retentionDays=365) or to forever (-c retentionDays=forever); see docs/compliance.md`);
+  }
+  if (raw.toLowerCase() === 'forever') return 'forever';
+  if (!/^\d+$/.test(raw)) throw new ContextError(`context retentionDays must be a whole number of days or forever, got "${raw}"`);
+  const days = int(get, 'retentionDays', 1, 36500);
+  return { days: days ?? 0 };
 }
 
 /** Stack name for a stage: two stages live side by side in one account. */

@@ -16,11 +16,12 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '#shared/table';
+import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '#shared/table';
 import { SECRET_NAMES } from '#shared/config';
 import type { StackConfig } from './config.ts';
 import { REPO_ROOT, WEBHOOK_FUNCTIONS, type FunctionName } from './functions.ts';
 import { WebhookFunction, cdkBundling } from './webhook-function.ts';
+import { ErasureOperator } from './erasure-operator.ts';
 
 export interface WebhooksStackProps extends StackProps {
   config: StackConfig;
@@ -70,29 +71,24 @@ export class WebhooksStack extends Stack {
   readonly secret: Secret;
   readonly api: HttpApi;
   readonly functions: Record<FunctionName, WebhookFunction>;
+  /** Days raw payloads, audio and index items are kept; undefined: forever. */
+  readonly retentionDays: number | undefined;
 
   constructor(scope: Construct, id: string, props: WebhooksStackProps) {
     super(scope, id, props);
     const { config } = props;
 
     // ---- Data ---------------------------------------------------------
+    this.retentionDays = config.retention === 'forever' ? undefined : config.retention.days;
     const lifecycleRules: LifecycleRule[] = [
+      prefixRule('audio', config.audioTransitionDays, config.audioExpirationDays),
+      prefixRule('raw', config.rawTransitionDays, config.rawExpirationDays),
       {
-        id: 'audio',
-        prefix: 'audio/',
-        transitions: [{ storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(config.audioTransitionDays) }],
-        ...(config.audioExpirationDays ? { expiration: Duration.days(config.audioExpirationDays) } : {}),
-      },
-      {
-        id: 'raw',
-        prefix: 'raw/',
-        transitions: [{ storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(config.rawTransitionDays) }],
-        ...(config.rawExpirationDays ? { expiration: Duration.days(config.rawExpirationDays) } : {}),
-      },
-      {
+        // Every other prefix (receipts/ included: they never expire).
         id: 'versions-and-uploads',
         noncurrentVersionExpiration: Duration.days(config.noncurrentVersionExpirationDays),
         abortIncompleteMultipartUploadAfter: Duration.days(7),
+        expiredObjectDeleteMarker: true,
       },
     ];
     this.bucket = new Bucket(this, 'Bucket', {
@@ -124,6 +120,8 @@ export class WebhooksStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Items carry it only with a retention in days (RETENTION_DAYS below); held items carry none.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
     for (const index of Object.values(indexes)) {
       this.table.addGlobalSecondaryIndex({
@@ -164,6 +162,7 @@ export class WebhooksStack extends Stack {
       SECRET_ARN: this.secret.secretArn,
       ENGAGE_VOICE_TIMEZONE: config.engageVoiceTimeZone,
       DEFAULT_PHONE_REGION: config.defaultPhoneRegion,
+      ...(this.retentionDays !== undefined ? { RETENTION_DAYS: String(this.retentionDays) } : {}),
       ...(config.localInvoke ? LOCAL_INVOKE_ENVIRONMENT : {}),
     };
     const fns: Partial<Record<FunctionName, WebhookFunction>> = {};
@@ -224,6 +223,7 @@ export class WebhooksStack extends Stack {
 
     // ---- Operations ---------------------------------------------------
     this.alarms(config);
+    const erasure = new ErasureOperator(this, 'ErasureOperator', { bucket: this.bucket, table: this.table });
 
     // ---- Outputs ------------------------------------------------------
     const base = this.api.apiEndpoint;
@@ -235,6 +235,9 @@ export class WebhooksStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'SecretName', { value: this.secret.secretName });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn });
+    new CfnOutput(this, 'RetentionDays', { value: this.retentionDays === undefined ? 'forever' : String(this.retentionDays), description: 'Days raw payloads, audio and index items are kept' });
+    new CfnOutput(this, 'ErasureOperatorPolicyArn', { value: erasure.policy.managedPolicyArn, description: 'Attach to the people or roles that run `calls forget` and `calls hold` (docs/compliance.md)' });
+    new CfnOutput(this, 'ReceiptKeySecretArn', { value: erasure.receiptKey.secretArn, description: 'Key of the salted phone hashes in erasure receipts' });
   }
 
   /** Custom resource that fills the generated tokens (infra/secret-filler). */
@@ -335,4 +338,22 @@ export class WebhooksStack extends Stack {
       1,
       'An index write failed after the archive write (watsonx answers 2xx anyway): run the reindex tool');
   }
+}
+
+/**
+ * Lifecycle of one data prefix: to Standard-IA after `transitionDays`, and with
+ * an expiration (the stage's retention), current versions expire then and the
+ * versions that leaves behind a day later. A retention shorter than the
+ * transition skips the transition. Object Lock holds and retention periods
+ * still win: S3 never expires a locked version.
+ */
+function prefixRule(prefix: 'audio' | 'raw', transitionDays: number, expirationDays: number | undefined): LifecycleRule {
+  return {
+    id: prefix,
+    prefix: `${prefix}/`,
+    ...(expirationDays === undefined || expirationDays > transitionDays
+      ? { transitions: [{ storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(transitionDays) }] }
+      : {}),
+    ...(expirationDays !== undefined ? { expiration: Duration.days(expirationDays), noncurrentVersionExpiration: Duration.days(1) } : {}),
+  };
 }

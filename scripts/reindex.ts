@@ -24,7 +24,7 @@ import { isSource } from './reindex/archive.ts';
 
 const USAGE = 'usage: npm run reindex [-- --source watsonx|volubile|synthflow|engage-voice] [--since yyyy-mm-dd] [--stack <name>] [--concurrency n]';
 
-async function stackNames(stackName: string): Promise<{ bucketName: string; tableName: string }> {
+async function stackNames(stackName: string): Promise<{ bucketName: string; tableName: string; retentionDays?: string }> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const cfn = new CloudFormationClient({});
   try {
@@ -33,7 +33,9 @@ async function stackNames(stackName: string): Promise<{ bucketName: string; tabl
     const bucketName = outputs.get('BucketName');
     const tableName = outputs.get('TableName');
     if (!bucketName || !tableName) throw new Error(`stack ${stackName} has no BucketName/TableName outputs; is it this project's stack?`);
-    return { bucketName, tableName };
+    // Rebuilt items get the same TTL the handlers give them.
+    const retention = outputs.get('RetentionDays');
+    return { bucketName, tableName, ...(retention && retention !== 'forever' ? { retentionDays: retention } : {}) };
   } finally {
     cfn.destroy();
   }
@@ -66,7 +68,9 @@ async function main(): Promise<number> {
   let embedded: EmbeddedStorage | undefined;
   let where: string;
   if (values.stack) {
-    ({ bucketName, tableName } = await stackNames(values.stack));
+    const names = await stackNames(values.stack);
+    ({ bucketName, tableName } = names);
+    if (names.retentionDays) process.env.RETENTION_DAYS = names.retentionDays;
     where = `stack ${values.stack}`;
   } else {
     const host = '127.0.0.1';

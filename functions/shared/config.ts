@@ -16,6 +16,8 @@ export interface Settings {
   engageTimeZone: string;
   /** Region for phone numbers without a country code. */
   defaultPhoneRegion: string;
+  /** Days an index item is kept (its TTL); unset: forever. The stack passes the stage's retentionDays. */
+  retentionDays?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -44,11 +46,14 @@ export function readSettings(env: Env = process.env): Settings {
   if (!/^[A-Z]{2}$/.test(defaultPhoneRegion)) {
     throw new ConfigError(`DEFAULT_PHONE_REGION "${defaultPhoneRegion}" is not a two-letter region code`);
   }
+  const retention = env.RETENTION_DAYS?.trim();
+  if (retention && !/^[1-9]\d{0,4}$/.test(retention)) throw new ConfigError(`RETENTION_DAYS "${retention}" is not a whole number of days`);
   return {
     bucketName: required(env, 'BUCKET_NAME'),
     tableName: required(env, 'TABLE_NAME'),
     engageTimeZone,
     defaultPhoneRegion,
+    ...(retention ? { retentionDays: Number(retention) } : {}),
   };
 }
 

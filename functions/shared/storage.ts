@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailable } from './errors.ts';
 import type { CallRecord, NormalizedCall, Source } from './model.ts';
-import { TABLE_SCHEMA, callPk, dayPk, phonePk } from './table.ts';
+import { TABLE_SCHEMA, TTL_ATTRIBUTE, HOLD_ATTRIBUTE, callPk, dayPk, phonePk } from './table.ts';
 import { type Logger, errorFields } from './log.ts';
 
 /**
@@ -73,6 +73,8 @@ const ddb = DynamoDBDocumentClient.from(
 export interface StorageTarget {
   bucketName: string;
   tableName: string;
+  /** Index items expire (TTL) this many days after the delivery was received; unset: never. */
+  retentionDays?: number;
 }
 
 export interface StoredObject {
@@ -162,9 +164,11 @@ export interface IndexItem {
   version: number;
   digest: string;
   record: CallRecord;
+  /** TTL (epoch seconds): the same age at which the S3 lifecycle expires the raw archive. */
+  [TTL_ATTRIBUTE]?: number;
 }
 
-export function indexItem(record: CallRecord, sk: string, version: number, digest: string): IndexItem {
+export function indexItem(record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number): IndexItem {
   const at = record.startedAt ?? record.receivedAt;
   const sortKey = `${at}#${record.source}#${record.callId}#${sk}`;
   const e164 = record.customerNumber?.startsWith('+') && /^\+\d{6,15}$/.test(record.customerNumber) ? record.customerNumber : undefined;
@@ -179,6 +183,7 @@ export function indexItem(record: CallRecord, sk: string, version: number, diges
     version,
     digest,
     record: fitItem(record),
+    ...(retentionDays ? { [TTL_ATTRIBUTE]: Math.floor(Date.parse(record.receivedAt) / 1000) + retentionDays * 86_400 } : {}),
   };
 }
 
@@ -208,7 +213,7 @@ export function digestOfConditionFailure(err: unknown): string | undefined {
   return typeof digest.S === 'string' ? digest.S : undefined;
 }
 
-/** Conditional put: written if new, or newer than what is stored; otherwise tells duplicate from stale. */
+/** Conditional put: written if new, or newer than what is stored, and not on legal hold; otherwise tells duplicate from stale. */
 export async function putIndex(target: StorageTarget, item: IndexItem): Promise<Outcome> {
   const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
   let storedDigest: string | undefined;
@@ -216,8 +221,8 @@ export async function putIndex(target: StorageTarget, item: IndexItem): Promise<
     await ddb.send(new PutCommand({
       TableName: target.tableName,
       Item: item,
-      ConditionExpression: 'attribute_not_exists(#pk) OR #v < :v OR (#v = :v AND #d < :d)',
-      ExpressionAttributeNames: { '#pk': PK, '#v': 'version', '#d': 'digest' },
+      ConditionExpression: 'attribute_not_exists(#hold) AND (attribute_not_exists(#pk) OR #v < :v OR (#v = :v AND #d < :d))',
+      ExpressionAttributeNames: { '#pk': PK, '#v': 'version', '#d': 'digest', '#hold': HOLD_ATTRIBUTE },
       ExpressionAttributeValues: { ':v': item.version, ':d': item.digest },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
@@ -271,7 +276,7 @@ export async function store(target: StorageTarget, d: Delivery, log: Logger, opt
   }
   const record: CallRecord = { ...d.call, rawS3Key, receivedAt: d.receivedAt.toISOString() };
   try {
-    const outcome = await putIndex(target, indexItem(record, d.sk, d.version, digest));
+    const outcome = await putIndex(target, indexItem(record, d.sk, d.version, digest, target.retentionDays));
     return { outcome, rawS3Key };
   } catch (err) {
     log.error('index write failed', { ...errorFields(err), source: d.call.source, rawS3Key });

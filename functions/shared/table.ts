@@ -23,6 +23,14 @@ export const TABLE_SCHEMA = {
 
 export const CALL_SK = 'CALL';
 
+/**
+ * Compliance attributes (docs/compliance.md): the table's TTL attribute (epoch
+ * seconds, set from RETENTION_DAYS) and the legal-hold mark `calls hold` puts
+ * on a call's items. A held item keeps no TTL, and storage never replaces it.
+ */
+export const TTL_ATTRIBUTE = 'expiresAt';
+export const HOLD_ATTRIBUTE = 'legalHold';
+
 export function callPk(source: string, callId: string): string {
   return `CALL#${source}#${callId}`;
 }

@@ -61,7 +61,7 @@ export async function readRaw(s3: S3Client, bucketName: string, key: string): Pr
   return { key, source, bytes, contentType: out.ContentType ?? 'application/octet-stream', receivedAt };
 }
 
-export type Settings = Pick<InterpretContext, 'engageTimeZone' | 'defaultPhoneRegion'>;
+export type Settings = Pick<InterpretContext, 'engageTimeZone' | 'defaultPhoneRegion'> & { retentionDays?: number };
 
 /** The archived body → its Interpretation, through the handlers' own interpreters. */
 export async function interpretArchived(s3: S3Client, bucketName: string, raw: ArchivedRaw, settings: Settings): Promise<Interpretation> {

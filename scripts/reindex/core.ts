@@ -48,7 +48,7 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexReport> {
       const ext = key.slice(key.lastIndexOf('.') + 1);
       if (rawKeyFor(call.source, call.callId, callDay(call, raw.receivedAt), digest, ext) !== key) report.keyMismatches.push(key);
       const record: CallRecord = { ...call, rawS3Key: key, receivedAt: raw.receivedAt.toISOString() };
-      const outcome = await putIndex(target, indexItem(record, sk, version, digest));
+      const outcome = await putIndex(target, indexItem(record, sk, version, digest, opts.settings.retentionDays));
       report.outcomes[outcome] += 1;
       report.bySource[call.source] = (report.bySource[call.source] ?? 0) + 1;
     } catch (err) {

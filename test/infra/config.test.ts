@@ -20,7 +20,7 @@ describe('readStackConfig', () => {
   });
 
   it('accepts -c strings as numbers and rejects bad values with the key name', () => {
-    const c = readStackConfig(ctx({ stage: 'prod', objectLockDays: '365', objectLockMode: 'compliance', throttleRateLimit: '10', alarmEmail: 'ops@example.com' }));
+    const c = readStackConfig(ctx({ stage: 'prod', retentionDays: '400', objectLockDays: '365', objectLockMode: 'compliance', throttleRateLimit: '10', alarmEmail: 'ops@example.com' }));
     expect(c.objectLock).toEqual({ days: 365, mode: 'COMPLIANCE' });
     expect(c.throttle.rateLimit).toBe(10);
     expect(() => readStackConfig(ctx({ stage: 'Prod_1' }))).toThrow(/context stage/);
