@@ -2,6 +2,7 @@ import { webhookHandler } from '#shared/handler';
 import { requireSomeCheck } from '#shared/auth';
 import { sha256Hex, store } from '#shared/storage';
 import { verifyJwt } from './jwt.ts';
+import { WATSONX_AUTH_VARIABLES, keyForEnvironment, verifyWithAny, watsonxKeys } from './environments.ts';
 import { parseMultipart, requireMultipart } from './multipart.ts';
 import { audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
@@ -19,21 +20,24 @@ async function parseBody(contentType: Parameters<typeof requireMultipart>[0], he
  * index, best effort) → 200. See README.md in this folder.
  */
 export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST'], sourceOf: () => 'watsonx' }, async ({ req, log, settings, secrets }) => {
-  const secret = (await secrets()).WATSONX_AUDIO_SECRET;
-  requireSomeCheck('watsonx', secret !== undefined, ['WATSONX_AUDIO_SECRET']);
+  const keys = watsonxKeys(await secrets());
+  requireSomeCheck('watsonx', keys.length > 0, WATSONX_AUTH_VARIABLES);
   // jose verifies on WebCrypto, whose HMAC runs on the libuv pool: start it,
   // split the multipart body on this thread meanwhile, and use nothing parsed
   // until the JWT is verified. A bad JWT is a 401 whatever the body holds.
   // The parse outcome is captured at once, so a parse error waiting for the
   // verification never counts as an unhandled rejection.
-  const authenticated = verifyJwt(req.headers.authorization, secret ?? '');
+  const authorization = req.headers.authorization;
+  const authenticated = verifyWithAny(keys, (secret) => verifyJwt(authorization, secret));
   const parsed = parseBody(req.contentType, req.headers['content-type'] ?? '', req.body)
     .then((parts) => ({ parts }), (error: unknown) => ({ error }));
-  await authenticated;
+  const matched = await authenticated;
   const outcome = await parsed;
   if ('error' in outcome) throw outcome.error;
   const { parts } = outcome;
   const meta = parseMetadata(parts.metadata.bytes);
+  // The environment binding needs the (verified request's) metadata: checked before anything is written.
+  const key = keyForEnvironment(matched, meta.environment_id);
   const audio = prepareAudio(parts.audio.bytes, parts.audio.contentType);
 
   const sourceContentType = audio.sourceContentType;
@@ -57,5 +61,5 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
     log.metric('IndexWriteFailed', { Source: 'watsonx' });
     log.warn('recording stored, index write failed; run reindex', { audioKey, rawS3Key: result.rawS3Key });
   }
-  return { source: 'watsonx', outcome: result.outcome, body: { callId: meta.session_id, sessionId: meta.session_id, recordingId: meta.recording_id, audioKey } };
+  return { source: 'watsonx', outcome: result.outcome, previous: key.previous ? [key.name] : [], body: { callId: meta.session_id, sessionId: meta.session_id, recordingId: meta.recording_id, audioKey } };
 });

@@ -56,7 +56,7 @@ export const handler = webhookHandler(
   async ({ req, log, settings, secrets }) => {
     const provider = providerFor(req);
     requireJson(req);
-    provider.authenticate(req, await secrets());
+    const previous = provider.authenticate(req, await secrets());
     const { call, sk, version } = provider.interpret(req.body, {
       engageTimeZone: settings.engageTimeZone,
       defaultPhoneRegion: settings.defaultPhoneRegion,
@@ -70,6 +70,6 @@ export const handler = webhookHandler(
       raw: { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' },
       receivedAt: req.receivedAt,
     }, log);
-    return { source: provider.source, outcome: result.outcome, body: { source: provider.source, callId: call.callId } };
+    return { source: provider.source, outcome: result.outcome, previous, body: { source: provider.source, callId: call.callId } };
   },
 );

@@ -1,6 +1,6 @@
 import { Unauthorized } from '#shared/errors';
-import { requireSomeCheck, requireToken, safeEqual } from '#shared/auth';
-import type { Secrets } from '#shared/config';
+import { matchCredential, onPrevious, requireSomeCheck, requireToken, safeEqual, type Match } from '#shared/auth';
+import type { CredentialName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
 
 /**
@@ -44,10 +44,11 @@ export function parseConfiguredBasic(value: string): BasicCredentials | undefine
   return { user: value.slice(0, colon), password: value.slice(colon + 1) };
 }
 
-export function requireBasic(req: WebhookRequest, configured: string): void {
-  const expected = parseConfiguredBasic(configured);
-  if (!expected) {
-    throw new Unauthorized('ENGAGE_VOICE_BASIC_AUTH on the server must have the form user:password', 'auth_misconfigured');
+/** Throws 401 unless the request's Basic credentials match ENGAGE_VOICE_BASIC_AUTH (current or previous value). */
+export function requireBasic(req: WebhookRequest, secrets: Secrets): Match {
+  const configured = [secrets.ENGAGE_VOICE_BASIC_AUTH, secrets.ENGAGE_VOICE_BASIC_AUTH_PREVIOUS];
+  if (configured.some((value) => value !== undefined && !parseConfiguredBasic(value))) {
+    throw new Unauthorized('ENGAGE_VOICE_BASIC_AUTH (and its _PREVIOUS value) on the server must have the form user:password', 'auth_misconfigured');
   }
   const header = req.headers.authorization;
   if (header === undefined || header.trim() === '') {
@@ -55,16 +56,24 @@ export function requireBasic(req: WebhookRequest, configured: string): void {
   }
   const presented = parseBasicAuthorization(header);
   if (!presented) throw new Unauthorized('malformed Authorization header: expected Basic base64(user:password)', 'invalid_basic_auth');
-  // Both comparisons always run, so timing does not tell which one failed.
-  const userOk = safeEqual(presented.user, expected.user);
-  const passwordOk = safeEqual(presented.password, expected.password);
-  if (!(userOk && passwordOk)) throw new Unauthorized('invalid HTTP Basic credentials', 'invalid_basic_auth');
+  const match = matchCredential(secrets, 'ENGAGE_VOICE_BASIC_AUTH', (value) => {
+    const expected = parseConfiguredBasic(value);
+    if (!expected) return false;
+    // Both comparisons always run, so timing does not tell which one failed.
+    const userOk = safeEqual(presented.user, expected.user);
+    const passwordOk = safeEqual(presented.password, expected.password);
+    return userOk && passwordOk;
+  });
+  if (!match) throw new Unauthorized('invalid HTTP Basic credentials', 'invalid_basic_auth');
+  return match;
 }
 
-export function authenticateEngage(req: WebhookRequest, secrets: Secrets): void {
+/** Every configured check must pass; returns the credentials that passed on their previous value. */
+export function authenticateEngage(req: WebhookRequest, secrets: Secrets): CredentialName[] {
   const token = secrets.ENGAGE_VOICE_TOKEN;
   const basic = secrets.ENGAGE_VOICE_BASIC_AUTH;
   requireSomeCheck('engage-voice', token !== undefined || basic !== undefined, ENGAGE_AUTH_VARIABLES);
-  if (token !== undefined) requireToken(req, token);
-  if (basic !== undefined) requireBasic(req, basic);
+  const tokenMatch = token !== undefined ? requireToken(req, secrets, 'ENGAGE_VOICE_TOKEN') : undefined;
+  const basicMatch = basic !== undefined ? requireBasic(req, secrets) : undefined;
+  return onPrevious([['ENGAGE_VOICE_TOKEN', tokenMatch], ['ENGAGE_VOICE_BASIC_AUTH', basicMatch]]);
 }

@@ -12,7 +12,7 @@ import { interpretEngage } from './interpret.ts';
 export const handler = webhookHandler(
   { name: 'engage-voice', methods: ['GET', 'POST'], sourceOf: () => 'engage-voice' },
   async ({ req, log, settings, secrets }) => {
-    authenticateEngage(req, await secrets());
+    const previous = authenticateEngage(req, await secrets());
     const raw = rawPayload(req);
     const { call, sk, version } = interpretEngage(raw.bytes, raw.contentType, {
       engageTimeZone: settings.engageTimeZone,
@@ -23,6 +23,7 @@ export const handler = webhookHandler(
     return {
       source: 'engage-voice',
       outcome: result.outcome,
+      previous,
       body: { callId: call.callId, segment: sk.slice('SEG#'.length) },
     };
   },

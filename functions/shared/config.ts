@@ -57,9 +57,15 @@ export function readSettings(env: Env = process.env): Settings {
   };
 }
 
-/** Every secret and token, by the environment variable (and secret JSON key) that holds it. */
-export const SECRET_NAMES = [
+/**
+ * Inbound credentials: what a delivery must present. During a rotation each may
+ * also have a previous value, `<NAME>_PREVIOUS`, accepted beside the current one
+ * until the rotation is finished. WATSONX_AUDIO_SECRET is the draft (or only)
+ * watsonx environment's secret, WATSONX_AUDIO_SECRET_LIVE a second (live) one.
+ */
+export const CREDENTIAL_NAMES = [
   'WATSONX_AUDIO_SECRET',
+  'WATSONX_AUDIO_SECRET_LIVE',
   'VOLUBILE_WEBHOOK_SECRET',
   'VOLUBILE_WEBHOOK_TOKEN',
   'SYNTHFLOW_WEBHOOK_SECRET',
@@ -67,7 +73,23 @@ export const SECRET_NAMES = [
   'ENGAGE_VOICE_TOKEN',
   'ENGAGE_VOICE_BASIC_AUTH',
 ] as const;
-export type SecretName = (typeof SECRET_NAMES)[number];
+export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
+export type PreviousName = `${CredentialName}_PREVIOUS`;
+
+export function previousName<N extends CredentialName>(name: N): `${N}_PREVIOUS` {
+  return `${name}_PREVIOUS`;
+}
+
+/**
+ * watsonx environment bindings: not secret, but kept beside the secrets they
+ * bind so one edit changes both. When set, that environment's secret (and its
+ * previous value) only verifies recordings whose metadata names this environment_id.
+ */
+export const BINDING_NAMES = ['WATSONX_DRAFT_ENVIRONMENT_ID', 'WATSONX_LIVE_ENVIRONMENT_ID'] as const;
+
+/** Every key of the secret (and local environment variable) the handlers read. */
+export const SECRET_NAMES: readonly SecretName[] = [...CREDENTIAL_NAMES, ...CREDENTIAL_NAMES.map(previousName), ...BINDING_NAMES];
+export type SecretName = CredentialName | PreviousName | (typeof BINDING_NAMES)[number];
 export type Secrets = Partial<Record<SecretName, string>>;
 
 /** Only non-empty values count as configured. */

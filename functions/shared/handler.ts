@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { HttpError, MethodNotAllowed, ServiceUnavailable } from './errors.ts';
 import { decodeEvent, type WebhookRequest } from './request.ts';
 import { Logger, errorFields } from './log.ts';
-import { readSettings, createSecretsProvider, type Settings, type Secrets } from './config.ts';
+import { readSettings, createSecretsProvider, type CredentialName, type Settings, type Secrets } from './config.ts';
 import type { Outcome } from './storage.ts';
 
 /**
@@ -29,6 +29,8 @@ export interface Accepted {
   /** Extra fields for the response body (ids, keys); nothing secret. */
   body?: Record<string, unknown>;
   statusCode?: number;
+  /** Credentials the delivery passed on their previous value: a rotation the vendor has not caught up with. */
+  previous?: readonly CredentialName[];
 }
 
 export interface HandlerOptions {
@@ -81,7 +83,10 @@ export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => P
       const result = await run({ req, log, settings, secrets: loadSecrets });
       const metricName = result.outcome === 'stored' ? 'Accepted' : result.outcome === 'duplicate' ? 'Duplicate' : 'Stale';
       log.metric(metricName, { Source: result.source });
-      log.info('delivery accepted', { outcome: result.outcome, status: result.statusCode ?? 200, ms: Date.now() - started });
+      // Names only: the operator finishes a rotation once this count stays at zero.
+      const previous = result.previous?.length ? { acceptedOnPrevious: result.previous.join(',') } : {};
+      if (result.previous?.length) log.metric('AcceptedOnPreviousSecret', { Source: result.source });
+      log.info('delivery accepted', { outcome: result.outcome, status: result.statusCode ?? 200, ms: Date.now() - started, ...previous });
       return jsonResponse(result.statusCode ?? 200, { ok: true, outcome: result.outcome, ...result.body });
     } catch (err) {
       if (err instanceof HttpError) {

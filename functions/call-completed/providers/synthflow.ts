@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { BadRequest, Unauthorized } from '#shared/errors';
-import { hmacSha256, requireSomeCheck, requireToken, safeEqual } from '#shared/auth';
+import { hmacSha256, matchCredential, onPrevious, requireSomeCheck, requireToken, safeEqual, type Match } from '#shared/auth';
 import type { CallStatus, Interpretation, InterpretContext, NormalizedCall, Recording } from '#shared/model';
-import type { Secrets } from '#shared/config';
+import type { CredentialName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
 import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
@@ -95,21 +95,24 @@ function callIdForSignature(raw: Uint8Array): string {
   return id;
 }
 
-function authenticate(req: WebhookRequest, secrets: Secrets): void {
+function authenticate(req: WebhookRequest, secrets: Secrets): CredentialName[] {
   const secret = secrets.SYNTHFLOW_WEBHOOK_SECRET;
   const token = secrets.SYNTHFLOW_WEBHOOK_TOKEN;
   requireSomeCheck('synthflow', Boolean(secret || token), synthflow.authVariables);
-  if (token) requireToken(req, token);
+  const tokenMatch = token ? requireToken(req, secrets, 'SYNTHFLOW_WEBHOOK_TOKEN') : undefined;
+  let signatureMatch: Match | undefined;
   if (secret) {
     const presented = SIGNATURE_HEADERS.map((h) => req.headers[h]).find((s) => s !== undefined && s !== '');
     if (presented === undefined) {
       throw new Unauthorized('missing Synthflow-Signature header: generate a webhook secret in Synthflow and configure the same secret here', 'missing_signature');
     }
-    const expected = hmacSha256(secret, callIdForSignature(req.body)).toString('base64');
-    if (!safeEqual(presented, expected)) {
+    const callId = callIdForSignature(req.body);
+    signatureMatch = matchCredential(secrets, 'SYNTHFLOW_WEBHOOK_SECRET', (s) => safeEqual(presented, hmacSha256(s, callId).toString('base64')));
+    if (!signatureMatch) {
       throw new Unauthorized('invalid Synthflow signature: expected base64 HMAC-SHA256 of call.call_id', 'invalid_signature');
     }
   }
+  return onPrevious([['SYNTHFLOW_WEBHOOK_TOKEN', tokenMatch], ['SYNTHFLOW_WEBHOOK_SECRET', signatureMatch]]);
 }
 
 const AUDIO_TYPES: Record<string, string> = {

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
 import { isPlainObject } from '../json.ts';
 import type { CallStatus, Interpretation, InterpretContext, Source } from '#shared/model';
-import type { SecretName, Secrets } from '#shared/config';
+import type { CredentialName, SecretName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
 
 /**
@@ -15,8 +15,11 @@ export interface CallProvider {
   readonly source: Source;
   /** Secret names that configure its checks (fail closed when none is set). */
   readonly authVariables: readonly SecretName[];
-  /** Throws Unauthorized (401) unless every configured check passes. */
-  authenticate(req: WebhookRequest, secrets: Secrets): void;
+  /**
+   * Throws Unauthorized (401) unless every configured check passes; returns the
+   * credentials that passed on their previous value (a rotation in progress).
+   */
+  authenticate(req: WebhookRequest, secrets: Secrets): readonly CredentialName[];
   /** The archived raw body to the normalized call (throws BadRequest on a malformed body). */
   interpret(raw: Uint8Array, ctx: InterpretContext): Interpretation;
 }

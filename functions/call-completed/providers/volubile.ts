@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { Unauthorized } from '#shared/errors';
-import { hmacSha256, requireSomeCheck, requireToken, safeEqual } from '#shared/auth';
+import { hmacSha256, matchCredential, onPrevious, requireSomeCheck, requireToken, safeEqual, type Match } from '#shared/auth';
+import type { CredentialName } from '#shared/config';
 import type { CallStatus, Interpretation, InterpretContext, NormalizedCall } from '#shared/model';
 import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
@@ -64,22 +65,26 @@ export type VolubileCall = v.InferOutput<typeof VolubileCall>;
 
 const SIGNATURE = /^[0-9a-f]{64}$/;
 
-function authenticate(req: Parameters<CallProvider['authenticate']>[0], secrets: Parameters<CallProvider['authenticate']>[1]): void {
+function authenticate(req: Parameters<CallProvider['authenticate']>[0], secrets: Parameters<CallProvider['authenticate']>[1]): CredentialName[] {
   const secret = secrets.VOLUBILE_WEBHOOK_SECRET;
   const token = secrets.VOLUBILE_WEBHOOK_TOKEN;
   requireSomeCheck('volubile', Boolean(secret || token), volubile.authVariables);
-  if (token) requireToken(req, token);
+  const tokenMatch = token ? requireToken(req, secrets, 'VOLUBILE_WEBHOOK_TOKEN') : undefined;
+  let signatureMatch: Match | undefined;
   if (secret) {
     const presented = req.headers['x-webhook-signature'];
     if (presented === undefined || presented === '') {
       throw new Unauthorized('missing X-Webhook-Signature header: enable webhook signing in Volubile and configure the same secret here', 'missing_signature');
     }
-    const expected = hmacSha256(secret, req.body).toString('hex');
-    // The format check only decides which message to give; the comparison itself is constant time.
-    if (!SIGNATURE.test(presented) || !safeEqual(presented, expected)) {
+    // The format check only decides which message to give; the comparisons themselves are constant time.
+    signatureMatch = SIGNATURE.test(presented)
+      ? matchCredential(secrets, 'VOLUBILE_WEBHOOK_SECRET', (s) => safeEqual(presented, hmacSha256(s, req.body).toString('hex')))
+      : undefined;
+    if (!signatureMatch) {
       throw new Unauthorized('invalid X-Webhook-Signature: expected lowercase hex HMAC-SHA256 of the raw body', 'invalid_signature');
     }
   }
+  return onPrevious([['VOLUBILE_WEBHOOK_TOKEN', tokenMatch], ['VOLUBILE_WEBHOOK_SECRET', signatureMatch]]);
 }
 
 /** `context["system.phone"]` or `context.system.phone`. */
