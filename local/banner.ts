@@ -17,8 +17,11 @@ export interface BannerInput {
   dataDir: string;
   bucketName: string;
   tableName: string;
+  /** '' when external storage is on the SDK's default endpoints. */
   s3Endpoint: string;
   dynamoEndpoint: string;
+  /** The user's own S3 and DynamoDB (their credentials), not the embedded servers. */
+  externalStorage?: boolean;
 }
 
 function set(env: Env, name: string): boolean {
@@ -63,10 +66,17 @@ export function renderBanner(b: BannerInput): string {
   lines.push('', 'Send a signed sample (add --new for a new call each time):');
   for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice']) lines.push(`  npm run replay -- ${source}`);
 
-  const creds = 'AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1';
-  lines.push('', `Stored data (under ${b.dataDir}):`);
-  lines.push(`  ${creds} aws --endpoint-url ${b.s3Endpoint} s3 ls s3://${b.bucketName} --recursive`);
-  lines.push(`  ${creds} aws --endpoint-url ${b.dynamoEndpoint} dynamodb scan --table-name ${b.tableName}`);
+  if (b.externalStorage) {
+    const at = (endpoint: string) => (endpoint ? ` --endpoint-url ${endpoint}` : '');
+    lines.push('', `Stored data (external storage, your own credentials; bucket and table created if missing):`);
+    lines.push(`  aws${at(b.s3Endpoint)} s3 ls s3://${b.bucketName} --recursive`);
+    lines.push(`  aws${at(b.dynamoEndpoint)} dynamodb scan --table-name ${b.tableName}`);
+  } else {
+    const creds = 'AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1';
+    lines.push('', `Stored data (under ${b.dataDir}):`);
+    lines.push(`  ${creds} aws --endpoint-url ${b.s3Endpoint} s3 ls s3://${b.bucketName} --recursive`);
+    lines.push(`  ${creds} aws --endpoint-url ${b.dynamoEndpoint} dynamodb scan --table-name ${b.tableName}`);
+  }
   lines.push('');
   return lines.join('\n');
 }

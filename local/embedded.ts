@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import S3rver from 's3rver';
 import dynalite from 'dynalite';
 import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DynamoDBClient, CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '#shared/table';
 
 /**
@@ -121,18 +121,45 @@ export async function ensureBucketAndTable(storage: Pick<EmbeddedStorage, 's3End
   const s3 = new S3Client({ ...common, endpoint: storage.s3Endpoint, forcePathStyle: true });
   const ddb = new DynamoDBClient({ ...common, endpoint: storage.dynamoEndpoint });
   try {
-    try {
-      await s3.send(new HeadBucketCommand({ Bucket: bucketName }));
-    } catch {
-      await s3.send(new CreateBucketCommand({ Bucket: bucketName }));
-    }
-    try {
-      await ddb.send(new DescribeTableCommand({ TableName: tableName }));
-    } catch {
-      await ddb.send(new CreateTableCommand(createTableInput(tableName)));
-    }
+    await createIfMissing(s3, ddb, bucketName, tableName);
   } finally {
     s3.destroy();
     ddb.destroy();
   }
+}
+
+/** The same with clients of the caller's choosing (external storage: the standard SDK environment). */
+export async function createIfMissing(s3: S3Client, ddb: DynamoDBClient, bucketName: string, tableName: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucketName }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: bucketName }));
+  }
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch {
+    await ddb.send(new CreateTableCommand(createTableInput(tableName)));
+    // DynamoDB creates tables asynchronously; dynalite (createTableMs: 0) at once.
+    await waitUntilTableExists({ client: ddb, maxWaitTime: 120 }, { TableName: tableName });
+  }
+}
+
+/**
+ * Which storage `npm start` uses. Embedded unless the user points the SDK
+ * elsewhere: both `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL_DYNAMODB` set
+ * (LocalStack, a proxy, another s3rver/dynalite), or `--external-storage`
+ * (the SDK's own endpoints and credentials: a real dev account). Half a pair
+ * is refused: the archive and its index would live in different places.
+ */
+export type StorageChoice = { kind: 'embedded' } | { kind: 'external'; s3Endpoint?: string; dynamoEndpoint?: string };
+
+export function chooseStorage(env: Record<string, string | undefined>, argv: readonly string[]): StorageChoice {
+  const s3Endpoint = env.AWS_ENDPOINT_URL_S3?.trim() || undefined;
+  const dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB?.trim() || undefined;
+  if ((s3Endpoint === undefined) !== (dynamoEndpoint === undefined)) {
+    throw new Error('set both AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_DYNAMODB to use external storage, or neither for the embedded servers');
+  }
+  if (s3Endpoint !== undefined && dynamoEndpoint !== undefined) return { kind: 'external', s3Endpoint, dynamoEndpoint };
+  if (argv.includes('--external-storage')) return { kind: 'external' };
+  return { kind: 'embedded' };
 }

@@ -1,10 +1,12 @@
 import '../scripts/lib/quiet-sdk.ts';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from './embedded.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, chooseStorage, createIfMissing } from './embedded.ts';
 import { createLocalServer } from './server.ts';
 import { decideSecrets, readStoredSecrets, writeStoredSecrets } from './secrets.ts';
 import { renderBanner } from './banner.ts';
 import { readLocalConfig } from './local-config.ts';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setLogSink } from '#shared/log';
 
@@ -12,17 +14,42 @@ type Env = Record<string, string | undefined>;
 
 /**
  * `npm start`: embedded S3 (s3rver) and DynamoDB (dynalite) with data under
- * DATA_DIR, the local API Gateway in front of the real handlers, generated
- * secrets where the user configured none, and a banner that says how to use it.
+ * DATA_DIR — or the user's own S3 and DynamoDB (see chooseStorage) — the local
+ * API Gateway in front of the real handlers, generated secrets where the user
+ * configured none, and a banner that says how to use it.
  */
+
+interface Storage { s3Endpoint: string; dynamoEndpoint: string; stop(): Promise<void> }
+
+async function openStorage(userEnv: Env, cfg: ReturnType<typeof readLocalConfig>): Promise<Storage & { external: boolean }> {
+  const choice = chooseStorage(userEnv, process.argv.slice(2));
+  if (choice.kind === 'embedded') {
+    const storage = await startEmbeddedStorage({ dataDir: cfg.dataDir, host: cfg.host, s3Port: cfg.s3Port, dynamoPort: cfg.dynamoPort });
+    Object.assign(process.env, sdkEnvironment(storage), { BUCKET_NAME: cfg.bucketName, TABLE_NAME: cfg.tableName });
+    await ensureBucketAndTable(storage, cfg.bucketName, cfg.tableName);
+    return { s3Endpoint: storage.s3Endpoint, dynamoEndpoint: storage.dynamoEndpoint, stop: () => storage.stop(), external: false };
+  }
+  // External: region, credentials and endpoints are the user's standard SDK environment, untouched.
+  mkdirSync(cfg.dataDir, { recursive: true });
+  process.env.AWS_REQUEST_CHECKSUM_CALCULATION ??= 'WHEN_REQUIRED';
+  process.env.AWS_RESPONSE_CHECKSUM_VALIDATION ??= 'WHEN_REQUIRED';
+  Object.assign(process.env, { BUCKET_NAME: cfg.bucketName, TABLE_NAME: cfg.tableName });
+  const s3 = new S3Client({});
+  const ddb = new DynamoDBClient({});
+  try {
+    await createIfMissing(s3, ddb, cfg.bucketName, cfg.tableName);
+  } finally {
+    s3.destroy();
+    ddb.destroy();
+  }
+  return { s3Endpoint: choice.s3Endpoint ?? '', dynamoEndpoint: choice.dynamoEndpoint ?? '', stop: async () => undefined, external: true };
+}
 
 async function main(): Promise<void> {
   const userEnv: Env = { ...process.env };
   const cfg = readLocalConfig(userEnv);
 
-  const storage = await startEmbeddedStorage({ dataDir: cfg.dataDir, host: cfg.host, s3Port: cfg.s3Port, dynamoPort: cfg.dynamoPort });
-  Object.assign(process.env, sdkEnvironment(storage), { BUCKET_NAME: cfg.bucketName, TABLE_NAME: cfg.tableName });
-  await ensureBucketAndTable(storage, cfg.bucketName, cfg.tableName);
+  const storage = await openStorage(userEnv, cfg);
 
   const decision = decideSecrets(userEnv, readStoredSecrets(cfg.dataDir));
   if (decision.fresh.length > 0) writeStoredSecrets(cfg.dataDir, decision.persist);
@@ -54,6 +81,7 @@ async function main(): Promise<void> {
     tableName: cfg.tableName,
     s3Endpoint: storage.s3Endpoint,
     dynamoEndpoint: storage.dynamoEndpoint,
+    externalStorage: storage.external,
   }) + '\n');
   process.stdout.write(`inbox: ${server.url}/ (calls as they arrive, rejected deliveries, audio)\n`);
   if (userEnv.LOG_HANDLERS !== 'stdout') process.stdout.write(`handler logs (JSON lines, as CloudWatch gets them): ${handlerLog}\n`);

@@ -108,3 +108,24 @@ export async function startHttpProxy(upstream: () => string, holdMs = 0): Promis
   };
   return proxy;
 }
+
+/**
+ * A `rewrite` that gives dynalite DynamoDB's `ReturnValuesOnConditionCheckFailure:
+ * ALL_OLD`: a failed conditional PutItem that asked for it gets the stored item
+ * (read from the server behind the proxy with `getItem`) in its error body, as
+ * DynamoDB sends it. Every other response passes unchanged.
+ */
+export function returnOldItemOnConditionFailure(
+  getItem: (tableName: string, key: Record<string, unknown>) => Promise<unknown>,
+): (req: ProxiedRequest, res: ProxiedResponse) => Promise<ProxiedResponse> {
+  return async (req, res) => {
+    if (req.operation !== 'PutItem' || res.status !== 400) return res;
+    const input = JSON.parse(req.body.toString()) as { TableName?: string; ReturnValuesOnConditionCheckFailure?: string; Item?: Record<string, unknown> };
+    const error = JSON.parse(res.body.toString()) as { __type?: string };
+    if (input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' || !error.__type?.endsWith('ConditionalCheckFailedException')) return res;
+    const item = input.Item ?? {};
+    const old = await getItem(input.TableName ?? '', { PK: item.PK, SK: item.SK });
+    const { 'x-amz-crc32': _crc, ...headers } = res.headers;
+    return { status: 400, headers, body: Buffer.from(JSON.stringify({ ...error, Item: old })) };
+  };
+}

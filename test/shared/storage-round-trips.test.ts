@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedStorage } from '../../local/embedded.ts';
-import { startHttpProxy, type HttpProxy, type ProxiedRequest, type ProxiedResponse } from '../../bench/lib/http-proxy.ts';
+import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy } from '../../bench/lib/http-proxy.ts';
 import { inspector, type Inspector } from '../reliability/support/inspect.ts';
 // Types only: the module builds its SDK clients at import, after the environment points at this file's proxies.
 import type * as StorageModule from '#shared/storage';
@@ -26,26 +26,20 @@ let logMod: typeof LogModule;
 /** Whether the DynamoDB proxy adds the stored item to a failed conditional put, as DynamoDB does and dynalite does not. */
 let returnOldItem = false;
 
-interface PutItemInput { ReturnValuesOnConditionCheckFailure?: string; Item: Record<string, AttributeValue> }
+interface PutItemInput { ReturnValuesOnConditionCheckFailure?: string }
 
 /** Feature injection: DynamoDB's `ReturnValuesOnConditionCheckFailure: ALL_OLD`, read from dynalite itself. */
-async function addOldItem(req: ProxiedRequest, res: ProxiedResponse): Promise<ProxiedResponse> {
-  if (!returnOldItem || req.operation !== 'PutItem' || res.status !== 400) return res;
-  const input = JSON.parse(req.body.toString()) as PutItemInput;
-  const error = JSON.parse(res.body.toString()) as { __type?: string };
-  if (input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' || !error.__type?.endsWith('ConditionalCheckFailedException')) return res;
-  const { PK, SK } = input.Item;
-  const old = await direct.send(new GetItemCommand({ TableName: TABLE, Key: { PK: PK!, SK: SK! }, ConsistentRead: true }));
-  const { 'x-amz-crc32': _crc, ...headers } = res.headers;
-  return { status: 400, headers, body: Buffer.from(JSON.stringify({ ...error, Item: old.Item })) };
-}
+const addOldItem = returnOldItemOnConditionFailure(async (TableName, Key) => {
+  const old = await direct.send(new GetItemCommand({ TableName, Key: Key as Record<string, AttributeValue>, ConsistentRead: true }));
+  return old.Item;
+});
 
 beforeAll(async () => {
   storage = await startEmbeddedStorage();
   await ensureBucketAndTable(storage, BUCKET, TABLE);
   s3Proxy = await startHttpProxy(() => storage.s3Endpoint);
   ddbProxy = await startHttpProxy(() => storage.dynamoEndpoint);
-  ddbProxy.rewrite = addOldItem;
+  ddbProxy.rewrite = (req, res) => (returnOldItem ? addOldItem(req, res) : res);
   direct = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: storage.dynamoEndpoint });
   Object.assign(process.env, sdkEnvironment({ s3Endpoint: s3Proxy.endpoint, dynamoEndpoint: ddbProxy.endpoint }));
   look = inspector(storage, BUCKET, TABLE);
