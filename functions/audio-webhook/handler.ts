@@ -57,9 +57,6 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
       metadata: { sha256, bytes: String(parts.audio.bytes.length), 'source-content-type': sourceContentType },
     }],
   }, log, { indexBestEffort: true });
-  if (result.indexError) {
-    log.metric('IndexWriteFailed', { Source: 'watsonx' });
-    log.warn('recording stored, index write failed; run reindex', { audioKey, rawS3Key: result.rawS3Key });
-  }
+  if (result.indexError) log.warn('recording archived, not indexed; run reindex', { audioKey, rawS3Key: result.rawS3Key });
   return { source: 'watsonx', outcome: result.outcome, previous: key.previous ? [key.name] : [], body: { callId: meta.session_id, sessionId: meta.session_id, recordingId: meta.recording_id, audioKey } };
 });

@@ -1,4 +1,4 @@
-import { isPlainObject } from '#shared/json';
+import { isPlainObject, setOwn } from '#shared/json';
 
 /**
  * Vendor JSON for the call-completed adapters: parsing is the shared strict
@@ -6,7 +6,7 @@ import { isPlainObject } from '#shared/json';
  * to index by `plainJson`.
  */
 
-export { MAX_JSON_DEPTH, decodeUtf8, nestingDepth, isPlainObject, parseJsonObject } from '#shared/json';
+export { MAX_JSON_DEPTH, decodeUtf8, nestingDepth, isPlainObject, parseJsonObject, setOwn } from '#shared/json';
 
 /**
  * A JSON value made safe to index: numbers DynamoDB's document client would
@@ -25,7 +25,7 @@ export function plainJson(value: unknown): unknown {
 /** `plainJson` of an object map. */
 export function plainObject(map: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(map)) out[k] = plainJson(v);
+  for (const [k, v] of Object.entries(map)) setOwn(out, k, plainJson(v));
   return out;
 }
 
@@ -34,8 +34,8 @@ export function stringValues(map: Record<string, unknown> | undefined | null): R
   if (!map) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(map)) {
-    if (typeof v === 'string') out[k] = v;
-    else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[k] = String(v);
+    if (typeof v === 'string') setOwn(out, k, v);
+    else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) setOwn(out, k, String(v));
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

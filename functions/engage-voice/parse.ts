@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { BadRequest, UnsupportedMediaType } from '#shared/errors';
 import { parseContentType, type WebhookRequest } from '#shared/request';
-import { decodeUtf8, parseJsonObject } from '#shared/json';
+import { decodeUtf8, isPlainObject, parseJsonObject, setOwn } from '#shared/json';
 
 /**
  * Engage Voice (RingCX) web-service payloads. The admin writes a template of
@@ -55,8 +55,8 @@ function addField(out: Fields, count: { n: number }, name: string, value: string
   if (value.length > MAX_VALUE_LENGTH) {
     throw new BadRequest(`field "${name.slice(0, 40)}" is longer than ${MAX_VALUE_LENGTH} characters`, 'invalid_field');
   }
-  if (name === 'token' || name in out) return; // first value wins, as for query strings
-  out[name] = value;
+  if (name === 'token' || Object.hasOwn(out, name)) return; // first value wins, as for query strings
+  setOwn(out, name, value);
 }
 
 const JsonValue = v.union([v.string(), v.number(), v.boolean(), v.null()]);
@@ -201,8 +201,11 @@ export const EngagePayloadSchema = v.object({
   agentRecordingUrl: text(2048),
   disposition: text(512),
   callType: text(64),
-  /** Everything else the template sent, under the names it used (token never included). */
-  other: v.record(v.string(), v.string()),
+  /**
+   * Everything else the template sent, under the names it used (token never included).
+   * Not v.record: it drops keys such as `constructor`, and nothing a sender sent is dropped.
+   */
+  other: v.custom<Record<string, string>>((o) => isPlainObject(o) && Object.values(o).every((x) => typeof x === 'string')),
 });
 
 export type EngagePayload = v.InferOutput<typeof EngagePayloadSchema>;
@@ -219,7 +222,7 @@ export function toPayload(fields: Fields): EngagePayload {
     if (CONSUMED.has(c)) {
       if (!byCanonical.has(c)) byCanonical.set(c, value);
     } else {
-      other[name] = value;
+      setOwn(other, name, value);
     }
   }
   const candidate: Record<string, unknown> = { other };

@@ -40,6 +40,13 @@ export interface HandlerOptions {
   sourceOf?: (req: WebhookRequest) => string;
 }
 
+const METRIC_OF: Record<Outcome, string> = {
+  stored: 'Accepted', duplicate: 'Duplicate', stale: 'Stale', archived: 'IndexWriteFailed',
+};
+
+/** What a sender (or the user replaying) reads when the bytes are safe but the index write failed. */
+export const ARCHIVED_MESSAGE = 'archived, not indexed: the delivery is safe in the S3 archive but the index write failed; run `npm run reindex` to index it';
+
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
@@ -81,13 +88,13 @@ export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => P
         }
       };
       const result = await run({ req, log, settings, secrets: loadSecrets });
-      const metricName = result.outcome === 'stored' ? 'Accepted' : result.outcome === 'duplicate' ? 'Duplicate' : 'Stale';
-      log.metric(metricName, { Source: result.source });
+      log.metric(METRIC_OF[result.outcome], { Source: result.source });
       // Names only: the operator finishes a rotation once this count stays at zero.
       const previous = result.previous?.length ? { acceptedOnPrevious: result.previous.join(',') } : {};
       if (result.previous?.length) log.metric('AcceptedOnPreviousSecret', { Source: result.source });
       log.info('delivery accepted', { outcome: result.outcome, status: result.statusCode ?? 200, ms: Date.now() - started, ...previous });
-      return jsonResponse(result.statusCode ?? 200, { ok: true, outcome: result.outcome, ...result.body });
+      const note = result.outcome === 'archived' ? { indexed: false, message: ARCHIVED_MESSAGE } : {};
+      return jsonResponse(result.statusCode ?? 200, { ok: true, outcome: result.outcome, ...note, ...result.body });
     } catch (err) {
       if (err instanceof HttpError) {
         const kind = err.statusCode >= 500 ? 'Unavailable' : 'Rejected';

@@ -1,5 +1,5 @@
 /**
- * The one call model every vendor is normalized into (DESIGN.md section 3).
+ * The one call model every vendor is normalized into.
  * A field means the same thing whichever vendor filled it in.
  */
 
@@ -38,6 +38,13 @@ export interface Agent {
   name?: string;
 }
 
+/** A field of the call that the index item leaves out; the raw archive (`rawS3Key`) holds it. */
+export interface ArchivedField {
+  field: string;
+  /** Why, e.g. `too large for one index item`. */
+  reason: string;
+}
+
 /** One normalized call (or, for watsonx and Engage Voice, one recording / agent segment of it). */
 export interface CallRecord {
   source: Source;
@@ -64,6 +71,8 @@ export interface CallRecord {
   rawS3Key: string;
   /** When our endpoint received the delivery, ISO-8601 UTC. */
   receivedAt: string;
+  /** Only on index items: fields too large or too odd for DynamoDB, read them from the raw archive. */
+  archivedOnly?: ArchivedField[];
 }
 
 /** What a vendor adapter produces before storage assigns archive keys. */

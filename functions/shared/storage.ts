@@ -5,10 +5,12 @@ import { DynamoDBDocumentClient, PutCommand, GetCommand } from '@aws-sdk/lib-dyn
 import { ServiceUnavailable } from './errors.ts';
 import type { CallRecord, NormalizedCall, Source } from './model.ts';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE, HOLD_ATTRIBUTE, callPk, dayPk, phonePk } from './table.ts';
+import { fitRecord, type IndexValue } from './item-fit.ts';
 import { type Logger, errorFields } from './log.ts';
 
 /**
- * S3 is the system of record, DynamoDB the index (DESIGN.md section 4).
+ * S3 is the system of record, DynamoDB the index: every accepted body is in S3
+ * before a 2xx, so the index can always be rebuilt from the archive.
  *
  * Order of writes for one delivery, each step idempotent so that a retry after
  * a partial failure completes the work:
@@ -98,12 +100,13 @@ export interface Delivery {
   receivedAt: Date;
 }
 
-export type Outcome = 'stored' | 'duplicate' | 'stale';
+/** `archived`: the bytes are safe in S3 but the index has no item for them yet (a reindex adds it). */
+export type Outcome = 'stored' | 'duplicate' | 'stale' | 'archived';
 
 export interface StoreResult {
   outcome: Outcome;
   rawS3Key: string;
-  /** Only for deliveries stored with `indexBestEffort`: the index write failed, S3 holds the bytes. */
+  /** The index write failed (outcome `archived`): S3 holds the bytes, a reindex repairs the index. */
   indexError?: boolean;
 }
 
@@ -163,16 +166,24 @@ export interface IndexItem {
   callId: string;
   version: number;
   digest: string;
-  record: CallRecord;
+  /** The call record as the document client marshals it losslessly (see item-fit.ts). */
+  record: Map<string, IndexValue>;
   /** TTL (epoch seconds): the same age at which the S3 lifecycle expires the raw archive. */
   [TTL_ATTRIBUTE]?: number;
 }
 
-export function indexItem(record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number): IndexItem {
+export interface IndexItemOptions {
+  /** Keep only the fields that place the call (DynamoDB refused the full item). */
+  coreOnly?: boolean;
+}
+
+export function indexItem(
+  record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, opts: IndexItemOptions = {},
+): IndexItem {
   const at = record.startedAt ?? record.receivedAt;
   const sortKey = `${at}#${record.source}#${record.callId}#${sk}`;
   const e164 = record.customerNumber?.startsWith('+') && /^\+\d{6,15}$/.test(record.customerNumber) ? record.customerNumber : undefined;
-  return {
+  const keys = {
     PK: callPk(record.source, record.callId),
     SK: sk,
     GSI1PK: dayPk(at.slice(0, 10)),
@@ -182,16 +193,22 @@ export function indexItem(record: CallRecord, sk: string, version: number, diges
     callId: record.callId,
     version,
     digest,
-    record: fitItem(record),
     ...(retentionDays ? { [TTL_ATTRIBUTE]: Math.floor(Date.parse(record.receivedAt) / 1000) + retentionDays * 86_400 } : {}),
   };
+  const overheadBytes = Buffer.byteLength(JSON.stringify(keys));
+  return { ...keys, record: fitRecord(record, { overheadBytes, coreOnly: opts.coreOnly }).record };
 }
 
-/** DynamoDB items stop at 400 KB: a very long transcript stays in the S3 archive only. */
-function fitItem(record: CallRecord): CallRecord {
-  if (Buffer.byteLength(JSON.stringify(record)) < 300_000) return record;
-  const { transcript: _omitted, ...rest } = record;
-  return { ...rest, extracted: { ...rest.extracted, transcriptOmitted: true } };
+/**
+ * DynamoDB refused the item itself (a ValidationException, or the document
+ * client could not marshal it): a retry would fail the same way, so this is
+ * never "storage unavailable".
+ */
+export function isItemRefused(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'ValidationException') return true;
+  // The document client's marshalling errors are plain Errors with no HTTP response.
+  return !('$metadata' in err) && /Unsupported type|Number .* MAX_SAFE_INTEGER|Special numeric|options\.removeUndefinedValues|Pass a non-empty set/.test(err.message);
 }
 
 function isConditionFailure(err: unknown): boolean {
@@ -276,11 +293,25 @@ export async function store(target: StorageTarget, d: Delivery, log: Logger, opt
   }
   const record: CallRecord = { ...d.call, rawS3Key, receivedAt: d.receivedAt.toISOString() };
   try {
-    const outcome = await putIndex(target, indexItem(record, d.sk, d.version, digest, target.retentionDays));
+    const outcome = await putIndexFitted(target, record, d.sk, d.version, digest, target.retentionDays, log);
     return { outcome, rawS3Key };
   } catch (err) {
     log.error('index write failed', { ...errorFields(err), source: d.call.source, rawS3Key });
-    if (opts.indexBestEffort) return { outcome: 'stored', rawS3Key, indexError: true };
+    // A refused item would be refused on every retry: the bytes are archived, a reindex can add it.
+    if (opts.indexBestEffort || isItemRefused(err)) return { outcome: 'archived', rawS3Key, indexError: true };
     throw new ServiceUnavailable('storage is unavailable, retry later', err);
+  }
+}
+
+/** putIndex, and when DynamoDB refuses the fitted item anyway, once more with the core fields only. */
+export async function putIndexFitted(
+  target: StorageTarget, record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, log?: Logger,
+): Promise<Outcome> {
+  try {
+    return await putIndex(target, indexItem(record, sk, version, digest, retentionDays));
+  } catch (err) {
+    if (!isItemRefused(err)) throw err;
+    log?.warn('index item refused, storing its core fields only', { ...errorFields(err), source: record.source });
+    return await putIndex(target, indexItem(record, sk, version, digest, retentionDays, { coreOnly: true }));
   }
 }

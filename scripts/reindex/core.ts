@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SOURCES, type CallRecord, type Source } from '#shared/model';
-import { indexItem, putIndex, sha256Hex, rawKeyFor, callDay, type Outcome } from '#shared/storage';
+import { putIndexFitted, sha256Hex, rawKeyFor, callDay, type Outcome } from '#shared/storage';
 import { listRawKeys, readRaw, interpretArchived, type Settings } from './archive.ts';
 
 /**
@@ -36,7 +36,7 @@ export interface ReindexReport {
 export async function reindex(opts: ReindexOptions): Promise<ReindexReport> {
   const started = performance.now();
   const report: ReindexReport = {
-    scanned: 0, outcomes: { stored: 0, duplicate: 0, stale: 0 }, bySource: {}, keyMismatches: [], failed: [], ms: 0,
+    scanned: 0, outcomes: { stored: 0, duplicate: 0, stale: 0, archived: 0 }, bySource: {}, keyMismatches: [], failed: [], ms: 0,
   };
   const target = { bucketName: opts.bucketName, tableName: opts.tableName };
 
@@ -48,7 +48,7 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexReport> {
       const ext = key.slice(key.lastIndexOf('.') + 1);
       if (rawKeyFor(call.source, call.callId, callDay(call, raw.receivedAt), digest, ext) !== key) report.keyMismatches.push(key);
       const record: CallRecord = { ...call, rawS3Key: key, receivedAt: raw.receivedAt.toISOString() };
-      const outcome = await putIndex(target, indexItem(record, sk, version, digest, opts.settings.retentionDays));
+      const outcome = await putIndexFitted(target, record, sk, version, digest, opts.settings.retentionDays);
       report.outcomes[outcome] += 1;
       report.bySource[call.source] = (report.bySource[call.source] ?? 0) + 1;
     } catch (err) {

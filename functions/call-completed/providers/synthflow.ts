@@ -7,7 +7,7 @@ import type { CredentialName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
 import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
-import { isPlainObject, parseJsonObject, plainJson, plainObject, stringValues } from '../json.ts';
+import { isPlainObject, parseJsonObject, plainJson, plainObject, setOwn, stringValues } from '../json.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { splitTranscript } from '../transcript.ts';
 import { type CallProvider, JsonMap, SafeId, eventVersion, validate } from './types.ts';
@@ -146,7 +146,7 @@ function extractedOf(body: SynthflowBody): Record<string, unknown> | undefined {
     if (!isPlainObject(action) || !('return_value' in action)) continue;
     const value = action.return_value;
     if (value === null || value === undefined) continue;
-    out[name] = plainJson(value);
+    setOwn(out, name, plainJson(value));
   }
   const collected = body.call.collected_variables ?? body.collected_variables;
   if (collected && Object.keys(collected).length > 0) out.collected_variables = plainObject(collected);
