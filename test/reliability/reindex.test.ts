@@ -71,7 +71,7 @@ describe('reindex', () => {
 
     const again = await run();
     // Every item's newest event is a duplicate now; every older event is stale.
-    expect(again.outcomes).toEqual({ stored: 0, duplicate: live.length, stale: rawCount - live.length });
+    expect(again.outcomes).toEqual({ stored: 0, duplicate: live.length, stale: rawCount - live.length, archived: 0 });
     expect((await look.scanAll()).sort(byKey)).toEqual(live);
   }, 60_000);
 

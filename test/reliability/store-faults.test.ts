@@ -113,7 +113,7 @@ describe('store() with DynamoDB stopped', () => {
     await fs.stopDynamo();
     logLines.length = 0;
     const res = await storage.store(target(), audioDelivery(session, 'r1'), log(), { indexBestEffort: true });
-    expect(res).toMatchObject({ outcome: 'stored', indexError: true });
+    expect(res).toMatchObject({ outcome: 'archived', indexError: true });
     expect(await look.listKeys(`audio/watsonx/2026/11/20/${session}/`)).toHaveLength(1);
     expect(await look.listKeys(`raw/watsonx/2026/11/20/${session}/`)).toEqual([res.rawS3Key]);
     expect(logLines.some((l) => l.level === 'error' && l.msg === 'index write failed' && l.rawS3Key === res.rawS3Key)).toBe(true);
