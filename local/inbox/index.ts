@@ -5,20 +5,25 @@ import type { DeliveryEvent } from '../server.ts';
 import { CallReader } from '../../scripts/calls/reader.ts';
 import { callKey, isSource, type GroupedCall } from '../../scripts/calls/model.ts';
 import { asWav } from '../../scripts/calls/wav.ts';
+import { visibleText } from '../../scripts/lib/text.ts';
+import { detailOf, summaryOf } from './view.ts';
 
 /**
  * The local inbox: a page at `/` of the local server that lists calls as they
- * arrive (Server-Sent Events tell the page to refresh), with transcripts,
- * extracted data, an audio player per stored recording, and the deliveries
- * rejected in the last minutes with their reason.
+ * arrive, a page of short summaries at a time; opening a call loads its
+ * transcript (a page of turns at a time), extracted data and audio players.
+ * Server-Sent Events say which call changed or which delivery was refused, so
+ * the page updates that one entry instead of reloading the list.
  *
- * Served only by the local server, never deployed. The page is static HTML,
- * CSS and vanilla JS that builds the DOM with textContent only: payloads are
- * hostile. Phone numbers are shown (it is the user's own machine) but never
- * logged: this module logs nothing.
+ * Served only by the local server, never deployed, and only to this machine's
+ * browser (see inboxRefusal). The page is static HTML, CSS and vanilla JS that
+ * builds the DOM with textContent only: payloads are hostile. Phone numbers
+ * are masked unless the page asks with `reveal=1`, and never logged: this
+ * module logs nothing.
  *
  * Routes (GET/HEAD only): `/`, `/inbox/app.js`, `/inbox/app.css`,
- * `/inbox/api/calls`, `/inbox/api/events` (SSE), `/inbox/audio?key=<s3 key>`.
+ * `/inbox/api/calls?page=N[&reveal=1]` (summaries), `/inbox/api/call?source=&callId=[&turns=N][&part=summary][&reveal=1]`,
+ * `/inbox/api/events` (SSE), `/inbox/audio?key=<s3 key>`.
  */
 
 export interface InboxOptions {
@@ -28,7 +33,9 @@ export interface InboxOptions {
   recentMinutes?: number;
   /** How many days of the ByDay index the page looks back (default 7). */
   recentDays?: number;
-  /** How many calls the page shows (default 50). */
+  /** Calls per page of the list (default 20). */
+  pageSize?: number;
+  /** How many calls the list goes back at most (default 500). */
   limit?: number;
   /** Test seam; otherwise clients from the standard SDK environment. */
   reader?: CallReader;
@@ -52,6 +59,19 @@ export interface Rejection {
 }
 
 const MAX_REJECTIONS = 200;
+
+/** A rejection row with its sender-influenced text made visible. */
+function visibleRejection(r: Rejection): Rejection {
+  return {
+    at: r.at,
+    method: visibleText(r.method),
+    path: visibleText(r.path),
+    status: r.status,
+    ...(r.source ? { source: visibleText(r.source) } : {}),
+    ...(r.error ? { error: visibleText(r.error) } : {}),
+    ...(r.message ? { message: visibleText(r.message) } : {}),
+  };
+}
 const MAX_ARRIVALS = 500;
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -135,7 +155,9 @@ export function createInbox(opts: InboxOptions): Inbox {
   const reader = opts.reader ?? new CallReader({ bucketName: opts.bucketName, tableName: opts.tableName });
   const recentMs = (opts.recentMinutes ?? 15) * 60_000;
   const days = opts.recentDays ?? 7;
-  const limit = opts.limit ?? 50;
+  const pageSize = opts.pageSize ?? 20;
+  const limit = opts.limit ?? 500;
+  const startedAt = new Date().toISOString();
   const files = Object.fromEntries(Object.entries(STATIC).map(([path, f]) => [path, { ...f, body: readStatic(f.file) }]));
   const rejections: Rejection[] = [];
   /** Calls stored since the server started, most recent last: found even when their start day is long ago. */
@@ -156,7 +178,8 @@ export function createInbox(opts: InboxOptions): Inbox {
     return [...rejections].reverse();
   };
 
-  const listCalls = async (): Promise<GroupedCall[]> => {
+  /** Newest received first: the calls of the last `days` days by start, plus every call received since start-up. */
+  const listCalls = async (limit: number): Promise<GroupedCall[]> => {
     const known = [...arrivals.values()].reverse().slice(0, limit);
     const [fromDays, fromArrivals] = await Promise.all([
       reader.listCalls({ limit, days }),
@@ -168,6 +191,14 @@ export function createInbox(opts: InboxOptions): Inbox {
       .sort((a, b) => b.call.receivedAt.localeCompare(a.call.receivedAt) || (b.call.startedAt ?? '').localeCompare(a.call.startedAt ?? ''))
       .slice(0, limit);
   };
+
+  /** What the list shows and over which window: the page says it in words. */
+  const listHead = () => ({
+    now: new Date().toISOString(),
+    window: { days, receivedSince: startedAt },
+    rejected: recentRejections().map(visibleRejection),
+    recentMinutes: recentMs / 60_000,
+  });
 
   const serveAudio = async (url: URL, req: IncomingMessage, res: ServerResponse, head: boolean) => {
     const key = url.searchParams.get('key') ?? '';
@@ -226,9 +257,29 @@ export function createInbox(opts: InboxOptions): Inbox {
       return true;
     }
     try {
+      const reveal = url.searchParams.get('reveal') === '1';
       if (path === '/inbox/api/calls') {
-        const calls = await listCalls();
-        sendJson(res, 200, { now: new Date().toISOString(), calls, rejected: recentRejections(), recentMinutes: recentMs / 60_000 }, head);
+        const page = Math.min(Number.parseInt(url.searchParams.get('page') ?? '0', 10) || 0, Math.floor(limit / pageSize));
+        const upTo = Math.min((page + 1) * pageSize, limit);
+        const calls = await listCalls(upTo + 1);
+        sendJson(res, 200, {
+          ...listHead(),
+          page,
+          pageSize,
+          more: calls.length > upTo,
+          calls: calls.slice(page * pageSize, upTo).map((g) => summaryOf(g, { reveal })),
+        }, head);
+      } else if (path === '/inbox/api/call') {
+        const source = url.searchParams.get('source') ?? '';
+        const callId = url.searchParams.get('callId') ?? '';
+        const g = isSource(source) && callId ? await reader.getCall(source, callId) : undefined;
+        if (!g) {
+          sendJson(res, 404, { error: 'not_found', message: 'no such call' }, head);
+        } else if (url.searchParams.get('part') === 'summary') {
+          sendJson(res, 200, summaryOf(g, { reveal }), head);
+        } else {
+          sendJson(res, 200, detailOf(g, { reveal }, Number.parseInt(url.searchParams.get('turns') ?? '0', 10) || 0), head);
+        }
       } else if (path === '/inbox/api/events') {
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
         res.write('retry: 2000\n\n');
@@ -241,7 +292,7 @@ export function createInbox(opts: InboxOptions): Inbox {
       }
     } catch (err) {
       const missingTable = err instanceof Error && err.name === 'ResourceNotFoundException';
-      if (missingTable) sendJson(res, 200, { now: new Date().toISOString(), calls: [], rejected: recentRejections(), recentMinutes: recentMs / 60_000 }, head);
+      if (missingTable) sendJson(res, 200, { ...listHead(), page: 0, pageSize, more: false, calls: [] }, head);
       else if (!res.headersSent) sendJson(res, 503, { error: 'service_unavailable', message: 'local storage is not answering' });
     }
     return true;
@@ -259,7 +310,7 @@ export function createInbox(opts: InboxOptions): Inbox {
         ...(e.message ? { message: e.message } : {}),
       });
       if (rejections.length > MAX_REJECTIONS) rejections.shift();
-      broadcast('rejected', { at: e.at, status: e.status });
+      broadcast('rejected', visibleRejection(rejections[rejections.length - 1] ?? { at: e.at, method: e.method, path: '', status: e.status }));
       return;
     }
     if (e.source && isSource(e.source) && e.callId) {
@@ -268,7 +319,8 @@ export function createInbox(opts: InboxOptions): Inbox {
       arrivals.set(key, { source: e.source, callId: e.callId });
       if (arrivals.size > MAX_ARRIVALS) arrivals.delete(arrivals.keys().next().value ?? '');
     }
-    broadcast('delivery', { at: e.at, source: e.source, outcome: e.outcome });
+    // Which call changed: the page fetches that one summary, not the list.
+    broadcast('delivery', { at: e.at, source: e.source, outcome: e.outcome, ...(e.callId ? { callId: e.callId } : {}) });
   };
 
   const close = (): void => {

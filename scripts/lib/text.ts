@@ -34,3 +34,10 @@ export function oneLine(text: string): string {
 export function safeJson(value: unknown, indent?: number): string {
   return (JSON.stringify(value, null, indent) ?? 'null').replace(INVISIBLE_IN_JSON, escape);
 }
+
+/** The same characters made visible, newlines kept: for a viewer that shows multi-line text (the inbox page). */
+const INVISIBLE_BUT_NEWLINE = new RegExp(`[\\u0000-\\u0009\\u000b-\\u001f${REST}]|${LONE_SURROGATE}`, 'g');
+
+export function visibleText(text: string): string {
+  return text.replace(INVISIBLE_BUT_NEWLINE, escape);
+}

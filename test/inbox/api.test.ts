@@ -12,14 +12,22 @@ let srv: Awaited<ReturnType<typeof startInboxServer>>;
 let s: Scenario;
 
 interface CallsResponse {
-  calls: { call: { source: string; callId: string; recordings: { s3Key?: string }[]; customerNumber?: string }; items: unknown[] }[];
+  calls: { source: string; callId: string; items: number; recordings: number; customerNumber?: string }[];
   rejected: { status: number; error?: string; message?: string; path: string }[];
+  window: { days: number; receivedSince: string };
+  more: boolean;
 }
 
-async function calls(): Promise<CallsResponse> {
-  const res = await fetch(`${srv.url}/inbox/api/calls`);
+async function calls(query = ''): Promise<CallsResponse> {
+  const res = await fetch(`${srv.url}/inbox/api/calls${query}`);
   expect(res.status).toBe(200);
   return (await res.json()) as CallsResponse;
+}
+
+async function detail(source: string, callId: string, query = ''): Promise<{ recordings: { s3Key?: string }[]; summary: { customerNumber?: string } }> {
+  const res = await fetch(`${srv.url}/inbox/api/call?source=${source}&callId=${encodeURIComponent(callId)}${query}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { recordings: { s3Key?: string }[]; summary: { customerNumber?: string } };
 }
 
 function raw(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
@@ -45,18 +53,23 @@ beforeAll(async () => {
 afterAll(async () => { await srv?.close(); });
 
 describe('inbox API', () => {
-  it('lists the replayed calls of all four sources, grouped, numbers shown in full locally', async () => {
-    const { calls: list } = await calls();
-    const mine = (source: string, id: string) => list.find((g) => g.call.source === source && g.call.callId === id);
-    expect(mine('watsonx', s.watsonx.sessionId)?.items).toHaveLength(2);
-    expect(mine('engage-voice', s.engage.uii)?.items).toHaveLength(2);
-    expect(mine('volubile', s.volubile.callId)?.call.customerNumber).toBe('+33612345678');
+  it('lists the replayed calls of all four sources, grouped, numbers masked unless revealed', async () => {
+    const { calls: list, window } = await calls();
+    const mine = (source: string, id: string) => list.find((g) => g.source === source && g.callId === id);
+    expect(mine('watsonx', s.watsonx.sessionId)?.items).toBe(2);
+    expect(mine('engage-voice', s.engage.uii)?.items).toBe(2);
+    expect(mine('volubile', s.volubile.callId)?.customerNumber).toBe('+•••••••••78');
     expect(mine('synthflow', s.synthflow.callId)).toBeDefined();
+    expect(JSON.stringify(list)).not.toContain('+33612345678');
+    expect(window.days).toBe(7);
+    const revealed = await calls('?reveal=1');
+    expect(revealed.calls.find((g) => g.callId === s.volubile.callId)?.customerNumber).toBe('+33612345678');
+    expect((await detail('volubile', s.volubile.callId)).summary.customerNumber).toBe('+•••••••••78');
+    expect((await detail('volubile', s.volubile.callId, '&reveal=1')).summary.customerNumber).toBe('+33612345678');
   });
 
   it('serves a stored recording as audio/wav, whole or by Range', async () => {
-    const { calls: list } = await calls();
-    const key = list.find((g) => g.call.callId === s.watsonx.sessionId)?.call.recordings[0]?.s3Key;
+    const key = (await detail('watsonx', s.watsonx.sessionId)).recordings[0]?.s3Key;
     expect(key).toMatch(/^audio\/watsonx\//);
     const whole = await raw(`/inbox/audio?key=${encodeURIComponent(key ?? '')}`);
     expect(whole.status).toBe(200);
@@ -107,7 +120,7 @@ describe('inbox API', () => {
     await send(srv.url, volubileRequest(Buffer.from('{}'), {}));
     await got;
     controller.abort();
-    expect(text).toMatch(/event: rejected\ndata: \{"at":"[^"]+","status":401\}/);
+    expect(text).toMatch(/event: rejected\ndata: \{"at":"[^"]+","method":"POST","path":"\/call-completed\/volubile","status":401,/);
   });
 
   it('serves the page with a strict content security policy', async () => {

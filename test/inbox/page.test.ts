@@ -53,10 +53,21 @@ describe('inbox page', () => {
     expect((await send(srv.url, synthflow!)).status).toBe(200);
     const li = page.locator(callSelector('synthflow', s.synthflow.callId));
     await li.waitFor({ timeout: 10_000 });
+    // the list shows the summary; the transcript loads when the call is opened
+    expect(await li.locator('.transcript li').count()).toBe(0);
+    expect(await li.locator('.counts').textContent()).toContain('4 turns');
+    await li.locator('button.open').click();
+    await li.locator('.transcript li').first().waitFor({ timeout: 10_000 });
     expect(await li.locator('.transcript li').count()).toBe(4);
     expect(await li.locator('.transcript li[data-speaker="customer"] .text').first().textContent()).toBe('Yes. I want to buy a car.');
     expect(await li.locator('.status').textContent()).toBe('completed');
-    expect(await li.textContent()).toContain('+14155550123');
+    // numbers masked unless the user asks
+    expect(await li.textContent()).not.toContain('+14155550123');
+    expect(await li.textContent()).toContain('+•••••••••23');
+    await page.locator('#reveal').check();
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('+14155550123'), callSelector('synthflow', s.synthflow.callId));
+    await page.locator('#reveal').uncheck();
+    await page.waitForFunction((sel) => !document.querySelector(sel)?.textContent?.includes('+14155550123'), callSelector('synthflow', s.synthflow.callId));
     // same document: the page was not reloaded
     expect(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker)).toBe(marker);
   });
@@ -65,6 +76,8 @@ describe('inbox page', () => {
     for (const r of s.requests.filter((x) => x.path !== '/call-completed/synthflow')) expect((await send(srv.url, r)).status).toBe(200);
     const li = page.locator(callSelector('watsonx', s.watsonx.sessionId));
     await li.waitFor({ timeout: 10_000 });
+    await li.locator('button.open').click();
+    await li.locator('audio').nth(1).waitFor({ timeout: 10_000 });
     expect(await li.locator('audio').count()).toBe(2);
     const durations = await li.evaluate(async (node) => {
       const audios = [...node.querySelectorAll('audio')];
@@ -98,8 +111,12 @@ describe('inbox page', () => {
     }
     const engage = page.locator(callSelector('engage-voice', s.engage.uii));
     expect(await engage.textContent()).toContain('2 segments');
+    await engage.locator('button.open').click();
+    await engage.locator('.recordings a').nth(2).waitFor({ timeout: 10_000 });
     expect(await engage.locator('.recordings a').count()).toBe(3);
     const volubile = page.locator(callSelector('volubile', s.volubile.callId));
+    await volubile.locator('button.open').click();
+    await volubile.locator('details.extracted dd').first().waitFor({ timeout: 10_000 });
     expect(await volubile.locator('details.extracted dd').allTextContents()).toContain('5HZ99FRT');
     // nothing absent is rendered as a stray "null"/"undefined"
     for (const text of await page.locator('li.call').allInnerTexts()) expect(text).not.toMatch(/\b(null|undefined)\b/);

@@ -1,11 +1,21 @@
-/* global URL, clearTimeout, clearInterval */
-// Local inbox: renders /inbox/api/calls and refreshes on Server-Sent Events
-// (falls back to short polling). Payloads are hostile: every value reaches the
-// DOM through textContent or a checked attribute, never parsed as HTML.
+/* global clearInterval, performance */
+// Local inbox. The list is a page of call summaries at a time; a call's
+// transcript, data and audio load when it is opened. Server-Sent Events say
+// which call changed (that summary is fetched) or carry a refused delivery
+// (its row is added): the list is never reloaded for an event.
+// Payloads are hostile: every value reaches the DOM through textContent or a
+// checked attribute, never parsed as HTML; the server has already made
+// controls and bidi overrides visible, and user text is isolated (dir=auto,
+// <bdi>) so it cannot reorder what surrounds it.
 
 const $ = (id) => document.getElementById(id);
-const rendered = new Map(); // call key -> { sig, li }
+const cards = new Map(); // call key -> { li, sig, open, turnsShown }
+let pagesLoaded = 0;
 let firstLoad = true;
+let windowInfo = null;
+let recentMinutes = 15;
+const rejections = [];
+const MAX_REJECTIONS = 200;
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -13,12 +23,15 @@ function el(tag, props = {}, ...children) {
     if (v === undefined || v === null) continue;
     if (k === 'text') node.textContent = String(v);
     else if (k === 'class') node.className = v;
-    else if (k.startsWith('data-')) node.setAttribute(k, String(v));
+    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'dir' || k === 'title') node.setAttribute(k, String(v));
     else node[k] = v;
   }
   for (const c of children) if (c) node.append(c);
   return node;
 }
+
+/** User text inline: isolated, so a right-to-left or overriding value cannot reorder its neighbours. */
+const user = (text, cls) => el('bdi', { class: cls, text });
 
 function time(iso) {
   if (!iso) return '';
@@ -33,135 +46,245 @@ function duration(sec) {
   return (h ? `${h}:${String(m).padStart(2, '0')}` : String(m)) + ':' + String(s).padStart(2, '0');
 }
 
-function httpUrl(value) {
-  try {
-    const u = new URL(String(value));
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : undefined;
-  } catch { return undefined; }
+const reveal = () => $('reveal').checked;
+const keyOf = (source, callId) => source + '\u0000' + callId;
+
+async function getJson(path, params) {
+  const q = new URLSearchParams(params);
+  if (reveal()) q.set('reveal', '1');
+  const res = await fetch(`${path}?${q}`, { cache: 'no-store' });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
 }
 
-function show(v) {
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
+// ------------------------------------------------------------------ a call
 
-function keyValues(title, map) {
-  const entries = Object.entries(map || {});
-  if (!entries.length) return null;
-  const dl = el('dl', { class: 'kv' });
-  for (const [k, v] of entries) dl.append(el('dt', { text: k }), el('dd', { text: show(v) }));
-  return el('details', { open: true, class: title.toLowerCase() }, el('summary', { text: `${title} (${entries.length})` }), dl);
+function head(c) {
+  const counts = [];
+  if (c.items > 1) counts.push(`${c.items} ${c.segments ? 'segments' : 'items'}`);
+  if (c.recordings) counts.push(`${c.recordings} recording${c.recordings > 1 ? 's' : ''}`);
+  if (c.turns) counts.push(`${c.turns} turns`);
+  return [
+    el('div', { class: 'call-head' },
+      el('span', { class: 'source', 'data-source': c.source, text: c.source }),
+      el('span', { class: 'status', 'data-status': c.status || 'unknown', text: c.status || 'unknown' }),
+      c.statusDetail && c.statusDetail !== c.status ? el('span', { class: 'meta' }, user(c.statusDetail)) : null,
+      el('span', { class: 'time', text: time(c.startedAt || c.receivedAt) }),
+      c.customerNumber ? el('span', { class: 'customer' }, 'customer ', user(c.customerNumber)) : null,
+      c.dialedNumber ? el('span', { class: 'meta' }, 'dialed ', user(c.dialedNumber)) : null,
+      c.direction ? el('span', { class: 'meta', text: c.direction }) : null,
+      c.agent ? el('span', { class: 'meta' }, 'agent ', user(c.agent)) : null,
+      c.durationSec !== undefined ? el('span', { class: 'meta', text: duration(c.durationSec) }) : null,
+      counts.length ? el('span', { class: 'meta counts', text: counts.join(' · ') }) : null,
+    ),
+    el('div', { class: 'callid' }, user(c.shownId), document.createTextNode(` · received ${time(c.receivedAt)}`)),
+    c.summary ? el('p', { class: 'summary', dir: 'auto', text: c.summary }) : null,
+  ].filter(Boolean);
 }
 
 function recordingRow(rec, index) {
   const li = el('li', { class: 'recording' });
-  li.append(el('span', { class: 'meta', text: `#${index + 1} ${rec.id}` }));
+  li.append(el('span', { class: 'meta' }, `#${index + 1} `, user(rec.id)));
   if (rec.s3Key) {
     const audio = el('audio', { controls: true, preload: 'metadata' });
     audio.src = '/inbox/audio?key=' + encodeURIComponent(rec.s3Key);
     li.append(audio);
-    if (typeof rec.bytes === 'number') li.append(el('span', { class: 'meta', text: `${rec.contentType} · ${rec.bytes} bytes` }));
-  } else if (rec.sourceUrl) {
-    const href = httpUrl(rec.sourceUrl);
+    if (typeof rec.bytes === 'number') li.append(el('span', { class: 'meta' }, user(rec.contentType), ` · ${rec.bytes} bytes`));
+  } else if (rec.link) {
+    // Shown by its host; the whole URL (escaped by the server) on hover.
     li.append(el('span', { class: 'meta', text: 'vendor link (not stored here):' }));
-    li.append(href ? el('a', { href, text: rec.sourceUrl, target: '_blank', rel: 'noopener noreferrer' }) : el('span', { text: rec.sourceUrl }));
+    li.append(el('a', { href: rec.link.href, title: rec.link.shown, target: '_blank', rel: 'noopener noreferrer', class: 'link-host' }, user(rec.link.host)));
+  } else if (rec.sourceText) {
+    li.append(el('span', { class: 'meta', text: 'vendor reference (not a link):' }), user(rec.sourceText));
   } else {
     li.append(el('span', { class: 'meta', text: 'no audio stored' }));
   }
   return li;
 }
 
-function callItem(g) {
-  const c = g.call;
+function keyValues(title, block) {
+  if (!block || !block.total) return null;
+  const dl = el('dl', { class: 'kv' });
+  for (const [k, v] of block.shown) dl.append(el('dt', { dir: 'auto', text: k }), el('dd', { dir: 'auto', text: v }));
+  const label = block.shown.length < block.total ? `${title} (${block.shown.length} of ${block.total})` : `${title} (${block.total})`;
+  return el('details', { open: true, class: title.toLowerCase() }, el('summary', { text: label }), dl);
+}
+
+function turnItems(turns) {
+  return turns.map((t) => el('li', { 'data-speaker': t.speaker }, el('span', { class: 'speaker', text: t.speaker }), el('span', { class: 'text', dir: 'auto', text: t.text })));
+}
+
+function renderDetail(card, d) {
+  const box = card.li.querySelector('.detail');
+  const parts = [];
+  if (d.fullSummary && d.fullSummary !== d.summary.summary) parts.push(el('p', { class: 'summary full', dir: 'auto', text: d.fullSummary }));
+  if (d.transcript.total) {
+    const ol = el('ol', { class: 'transcript' }, ...turnItems(d.transcript.turns));
+    parts.push(ol);
+    card.turnsShown = d.transcript.turns.length;
+    if (card.turnsShown < d.transcript.total) {
+      const more = el('button', { type: 'button', class: 'more-turns', text: `Show more turns (${card.turnsShown} of ${d.transcript.total})` });
+      more.addEventListener('click', async () => {
+        more.disabled = true;
+        const next = await getJson('/inbox/api/call', { source: card.source, callId: card.callId, turns: String(card.turnsShown) });
+        if (!next) return;
+        ol.append(...turnItems(next.transcript.turns));
+        card.turnsShown += next.transcript.turns.length;
+        if (card.turnsShown >= next.transcript.total) more.remove();
+        else { more.textContent = `Show more turns (${card.turnsShown} of ${next.transcript.total})`; more.disabled = false; }
+      });
+      parts.push(more);
+    }
+  }
+  for (const block of [keyValues('Extracted', d.extracted), keyValues('Labels', d.labels)]) if (block) parts.push(block);
+  if (d.recordings.length) parts.push(el('ul', { class: 'recordings' }, ...d.recordings.map(recordingRow)));
+  box.replaceChildren(...parts);
+  box.hidden = false;
+}
+
+async function openCard(card) {
+  const d = await getJson('/inbox/api/call', { source: card.source, callId: card.callId });
+  if (!d || !card.open) return;
+  renderDetail(card, d);
+  card.li.dataset.open = 'true';
+}
+
+function closeCard(card) {
+  card.open = false;
+  const box = card.li.querySelector('.detail');
+  box.replaceChildren();
+  box.hidden = true;
+  delete card.li.dataset.open;
+}
+
+function newCard(c) {
   const li = el('li', { class: 'call', 'data-source': c.source, 'data-call-id': c.callId });
-  const agent = c.agent ? [c.agent.name, c.agent.id && `#${c.agent.id}`].filter(Boolean).join(' ') : '';
-  li.append(el('div', { class: 'call-head' },
-    el('span', { class: 'source', 'data-source': c.source, text: c.source }),
-    el('span', { class: 'status', 'data-status': c.status || 'unknown', text: c.status || 'unknown' }),
-    c.statusDetail && c.statusDetail !== c.status ? el('span', { class: 'meta', text: c.statusDetail }) : null,
-    el('span', { class: 'time', text: time(c.startedAt || c.receivedAt) }),
-    c.customerNumber ? el('span', { class: 'customer', text: `customer ${c.customerNumber}` }) : null,
-    c.dialedNumber ? el('span', { class: 'meta', text: `dialed ${c.dialedNumber}` }) : null,
-    c.direction ? el('span', { class: 'meta', text: c.direction }) : null,
-    agent ? el('span', { class: 'meta', text: `agent ${agent}` }) : null,
-    c.durationSec !== undefined ? el('span', { class: 'meta', text: duration(c.durationSec) }) : null,
-    g.items.length > 1 ? el('span', { class: 'meta', text: `${g.items.length} ${c.source === 'engage-voice' ? 'segments' : 'items'}` }) : null,
-  ));
-  li.append(el('div', { class: 'callid', text: `${c.callId} · received ${time(c.receivedAt)}` }));
-  if (c.summary) li.append(el('p', { class: 'summary', text: c.summary }));
-  if (c.transcript && c.transcript.length) {
-    const ol = el('ol', { class: 'transcript' });
-    for (const t of c.transcript) {
-      ol.append(el('li', { 'data-speaker': t.speaker }, el('span', { class: 'speaker', text: t.speaker }), el('span', { class: 'text', text: t.text })));
-    }
-    li.append(ol);
-  }
-  for (const block of [keyValues('Extracted', c.extracted), keyValues('Labels', c.labels)]) if (block) li.append(block);
-  if (c.recordings.length) {
-    const ul = el('ul', { class: 'recordings' });
-    c.recordings.forEach((r, i) => ul.append(recordingRow(r, i)));
-    li.append(ul);
-  }
-  return li;
-}
-
-function renderCalls(calls) {
-  const list = $('calls');
-  const keep = new Set();
-  const nodes = calls.map((g) => {
-    const key = g.call.source + '\u0000' + g.call.callId;
-    keep.add(key);
-    const sig = JSON.stringify(g);
-    const old = rendered.get(key);
-    if (old && old.sig === sig) return old.li;
-    const li = callItem(g);
-    if (!firstLoad) li.classList.add('fresh');
-    rendered.set(key, { sig, li });
-    return li;
+  const top = el('div', { class: 'top' });
+  const toggle = el('button', { type: 'button', class: 'open', 'aria-expanded': 'false', text: 'Open' });
+  const card = { li, top, toggle, source: c.source, callId: c.callId, sig: '', open: false, turnsShown: 0 };
+  toggle.addEventListener('click', () => {
+    if (card.open) { closeCard(card); toggle.textContent = 'Open'; toggle.setAttribute('aria-expanded', 'false'); return; }
+    card.open = true;
+    toggle.textContent = 'Close';
+    toggle.setAttribute('aria-expanded', 'true');
+    openCard(card);
   });
-  for (const key of [...rendered.keys()]) if (!keep.has(key)) rendered.delete(key);
-  // Move nodes into order without recreating unchanged ones (players keep playing).
-  nodes.forEach((node, i) => { if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null); });
-  while (list.children.length > nodes.length) list.lastElementChild.remove();
-  $('calls-empty').hidden = calls.length > 0;
-  $('calls-count').textContent = calls.length ? `(${calls.length})` : '';
+  li.append(top, toggle, el('div', { class: 'detail', hidden: true }));
+  return card;
 }
 
-function renderRejected(rows, minutes) {
+/** Creates or updates the card of a summary; an open card reloads its detail when the call changed. */
+function upsert(c) {
+  const key = keyOf(c.source, c.callId);
+  let card = cards.get(key);
+  const sig = JSON.stringify(c);
+  if (!card) {
+    card = newCard(c);
+    cards.set(key, card);
+    if (!firstLoad) card.li.classList.add('fresh');
+  }
+  if (card.sig !== sig) {
+    card.top.replaceChildren(...head(c));
+    card.sig = sig;
+    if (card.open) openCard(card);
+  }
+  return card;
+}
+
+function updateCount(more) {
+  $('calls-empty').hidden = cards.size > 0;
+  $('calls-count').textContent = cards.size ? `(${cards.size}${more ? '+' : ''})` : '';
+  $('more').hidden = !more;
+}
+
+function showWindow() {
+  if (!windowInfo) return;
+  $('calls-window').textContent = `Calls that started in the last ${windowInfo.days} days, and every call received since this server started (${time(windowInfo.receivedSince)}), newest received first.`;
+}
+
+// ------------------------------------------------------------------ the list
+
+let more = false;
+async function loadPage(page) {
+  const data = await getJson('/inbox/api/calls', { page: String(page) });
+  if (!data) return;
+  windowInfo = data.window;
+  recentMinutes = data.recentMinutes;
+  showWindow();
+  const list = $('calls');
+  const nodes = data.calls.map((c) => upsert(c).li);
+  // Place this page's cards after the previous pages' (order as the server sorts).
+  let anchor = page === 0 ? list.firstElementChild : list.children[page * data.pageSize] || null;
+  for (const node of nodes) {
+    if (node !== anchor) list.insertBefore(node, anchor);
+    anchor = node.nextElementSibling;
+  }
+  if (page === 0) {
+    rejections.length = 0;
+    rejections.push(...data.rejected);
+    renderRejected();
+  }
+  pagesLoaded = Math.max(pagesLoaded, page + 1);
+  more = data.more;
+  updateCount(more);
+}
+
+async function reloadAll() {
+  const pages = Math.max(1, pagesLoaded);
+  for (let p = 0; p < pages; p++) await loadPage(p);
+}
+
+async function refreshCall(source, callId) {
+  const c = await getJson('/inbox/api/call', { source, callId, part: 'summary' });
+  if (!c) return;
+  const card = upsert(c);
+  const list = $('calls');
+  if (list.firstElementChild !== card.li) {
+    card.li.classList.remove('fresh');
+    void card.li.offsetWidth; // restart the highlight
+    card.li.classList.add('fresh');
+    list.insertBefore(card.li, list.firstElementChild);
+  }
+  updateCount(more);
+}
+
+// ------------------------------------------------------------------ rejections
+
+function renderRejected() {
+  const cutoff = Date.now() - recentMinutes * 60_000;
+  while (rejections.length && Date.parse(rejections[rejections.length - 1].at) < cutoff) rejections.pop();
   const table = $('rejected');
-  const body = table.tBodies[0];
-  body.replaceChildren(...rows.map((r) => el('tr', { class: 'rejection' },
+  table.tBodies[0].replaceChildren(...rejections.map((r) => el('tr', { class: 'rejection' },
     el('td', { text: time(r.at) }),
-    el('td', { text: `${r.method} ${r.path}` }),
+    el('td', {}, user(`${r.method} ${r.path}`)),
     el('td', { class: 'status', text: String(r.status) }),
-    el('td', { class: 'reason' }, el('code', { text: r.error || 'error' }), document.createTextNode(r.message ? ' — ' + r.message : '')),
+    el('td', { class: 'reason' }, el('code', {}, user(r.error || 'error')), r.message ? document.createTextNode(' — ') : null, r.message ? user(r.message) : null),
   )));
-  table.hidden = rows.length === 0;
-  $('rejected-empty').hidden = rows.length > 0;
-  $('rejected-window').textContent = `(last ${minutes} min)`;
+  table.hidden = rejections.length === 0;
+  $('rejected-empty').hidden = rejections.length > 0;
+  $('rejected-window').textContent = `(last ${recentMinutes} min)`;
 }
 
-let loading = null;
-let again = false;
-async function refresh() {
-  if (loading) { again = true; return loading; }
-  loading = (async () => {
-    try {
-      const res = await fetch('/inbox/api/calls', { cache: 'no-store' });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const data = await res.json();
-      renderCalls(Array.isArray(data.calls) ? data.calls : []);
-      renderRejected(Array.isArray(data.rejected) ? data.rejected : [], data.recentMinutes);
-      firstLoad = false;
-      document.body.dataset.loaded = 'true';
-    } catch {
-      $('live').textContent = 'cannot reach the local server';
-      $('live').dataset.state = 'error';
-    } finally {
-      loading = null;
-      if (again) { again = false; refresh(); }
-    }
-  })();
-  return loading;
+// ------------------------------------------------------------------ live updates
+
+const pending = new Map();
+let flushTimer = null;
+function callChanged(source, callId) {
+  pending.set(keyOf(source, callId), { source, callId });
+  if (flushTimer) return;
+  // Coalesce bursts: each changed call is fetched once per 100 ms, whatever the number of events.
+  flushTimer = setTimeout(async () => {
+    flushTimer = null;
+    const batch = [...pending.values()];
+    pending.clear();
+    for (const c of batch) await refreshCall(c.source, c.callId).catch(() => {});
+  }, 100);
+}
+
+function failed() {
+  $('live').textContent = 'cannot reach the local server';
+  $('live').dataset.state = 'error';
 }
 
 let pollTimer = null;
@@ -169,24 +292,38 @@ function poll() {
   if (pollTimer) return;
   $('live').textContent = 'polling';
   $('live').dataset.state = 'polling';
-  pollTimer = setInterval(refresh, 3000);
+  pollTimer = setInterval(() => loadPage(0).catch(failed), 3000);
 }
 
 function connect() {
   if (!('EventSource' in window)) return poll();
   const es = new EventSource('/inbox/api/events');
-  let debounce = null;
-  const changed = () => { clearTimeout(debounce); debounce = setTimeout(refresh, 100); };
+  let opened = false;
   es.addEventListener('open', () => {
+    if (opened) loadPage(0).catch(failed); // events may have been missed while disconnected
+    opened = true;
     $('live').textContent = 'live';
     $('live').dataset.state = 'live';
     if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
-    refresh();
   });
-  es.addEventListener('delivery', changed);
-  es.addEventListener('rejected', changed);
+  es.addEventListener('delivery', (ev) => {
+    const e = JSON.parse(ev.data);
+    if (typeof e.source === 'string' && typeof e.callId === 'string') callChanged(e.source, e.callId);
+  });
+  es.addEventListener('rejected', (ev) => {
+    rejections.unshift(JSON.parse(ev.data));
+    if (rejections.length > MAX_REJECTIONS) rejections.length = MAX_REJECTIONS;
+    renderRejected();
+  });
   es.addEventListener('error', () => poll()); // EventSource retries by itself; poll meanwhile
 }
 
-refresh();
-connect();
+$('more').addEventListener('click', () => loadPage(pagesLoaded).catch(failed));
+$('reveal').addEventListener('change', () => reloadAll().catch(failed));
+
+loadPage(0).then(() => {
+  firstLoad = false;
+  document.body.dataset.loaded = 'true';
+  document.body.dataset.firstRenderMs = String(Math.round(performance.now()));
+  connect();
+}, failed);
