@@ -65,9 +65,9 @@ describe('inbox page', () => {
     expect(await li.textContent()).not.toContain('+14155550123');
     expect(await li.textContent()).toContain('+•••••••••23');
     await page.locator('#reveal').check();
-    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('+14155550123'), callSelector('synthflow', s.synthflow.callId));
+    await expect.poll(() => li.textContent(), { timeout: 10_000 }).toContain('+14155550123');
     await page.locator('#reveal').uncheck();
-    await page.waitForFunction((sel) => !document.querySelector(sel)?.textContent?.includes('+14155550123'), callSelector('synthflow', s.synthflow.callId));
+    await expect.poll(() => li.textContent(), { timeout: 10_000 }).not.toContain('+14155550123');
     // same document: the page was not reloaded
     expect(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker)).toBe(marker);
   });
