@@ -5,6 +5,7 @@
  */
 import './lib/quiet-sdk.ts';
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { DEFAULT_DAYS } from './calls/reader.ts';
 import { listTable, presentCall, showText, clean } from './calls/format.ts';
 import { localTarget, stackTarget, UsageError, type Target } from './calls/target.ts';
 import { asWav } from './calls/wav.ts';
+import { complianceArgs, forget, hold } from './calls/forget.ts';
 import { exportName, fallbackExportName, writeExport } from './calls/export.ts';
 import { safeJson } from './lib/text.ts';
 
@@ -29,6 +31,11 @@ Commands:
   audio <source> <callId> [--out <dir>] [--force]
                                   write each stored recording as a WAV file (default dir: .);
                                   an existing file is kept unless --force, a symlink never followed
+  forget <source> <callId> | forget --phone <number>  [--dry-run] [--yes] [--day YYYY-MM-DD]
+                                  erase the call(s): index items, raw archives, audio, every
+                                  object version; lists first, asks unless --yes; writes a receipt
+  hold <source> <callId> [--release]
+                                  place or lift a legal hold (docs/compliance.md)
 
 Options:
   --json           print the normalized model as JSON (docs/calls.md)
@@ -39,11 +46,22 @@ Sources: ${SOURCES.join(', ')}`;
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** For forget's confirmation; undefined when nobody can answer. */
+  ask?: (question: string) => Promise<string | undefined>;
 }
 
 const processIo: Io = {
   out: (t) => process.stdout.write(t + '\n'),
   err: (t) => process.stderr.write(t + '\n'),
+  ask: async (question) => {
+    if (!process.stdin.isTTY) return undefined;
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await rl.question(question);
+    } finally {
+      rl.close();
+    }
+  },
 };
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
@@ -79,6 +97,9 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
         json: { type: 'boolean', default: false },
         reveal: { type: 'boolean', default: false },
         stack: { type: 'string' },
+        yes: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        release: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -86,6 +107,11 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
     if (values.help || command === undefined || command === 'help') {
       io.out(USAGE);
       return command === undefined && !values.help ? 2 : 0;
+    }
+    if (command === 'forget' || command === 'hold') {
+      const run = complianceArgs(command, args, values, env);
+      target = values.stack ? await stackTarget(values.stack) : await localTarget(env);
+      return run.command === 'forget' ? await forget(run.options, target, io) : await hold(run.options, target, io);
     }
     if (!['list', 'show', 'audio'].includes(command)) throw new UsageError(`unknown command "${command}"`);
     const fmt = { reveal: values.reveal };

@@ -97,6 +97,7 @@ export function showText(g: GroupedCall, opts: FormatOptions): string {
     ...field('Ended', shortTime(call.endedAt)),
     ...field('Duration', duration(call.durationSec)),
     ...field('Received', shortTime(call.receivedAt)),
+    ...field('Hold', holdText(g)),
     ...field('Summary', call.summary),
   ];
   if (g.items.length > 1 || call.source === 'engage-voice' || call.source === 'watsonx') {
@@ -124,6 +125,14 @@ export function showText(g: GroupedCall, opts: FormatOptions): string {
   }
   lines.push('', ...field('Raw body', call.rawS3Key));
   return lines.join('\n');
+}
+
+/** A held call says so, and whether S3 enforces it (Object Lock) or only `calls forget` does. */
+function holdText(g: GroupedCall): string | undefined {
+  const hold = g.items.find((i) => i.hold)?.hold;
+  if (!hold) return undefined;
+  const by = hold.by ? ` by ${hold.by}` : '';
+  return `legal hold since ${shortTime(hold.since)}${by} (${hold.objectLock ? 'S3 Object Lock legal hold on every object' : 'index only: the bucket has no Object Lock'}); forget refuses it`;
 }
 
 function indent(text: string): string {

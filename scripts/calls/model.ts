@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { SOURCES, CALL_STATUSES, type CallRecord, type Recording, type Source } from '#shared/model';
+import { HOLD_ATTRIBUTE } from '#shared/table';
 
 /**
  * The read side of the call model: index items come back from DynamoDB (network
@@ -40,6 +41,8 @@ const CallRecordSchema = v.object({
   receivedAt: v.string(),
 });
 
+const HoldSchema = v.object({ since: v.optional(v.string()), by: v.optional(v.string()), objectLock: v.optional(v.boolean()) });
+
 const IndexItemSchema = v.object({
   PK: v.string(),
   SK: v.string(),
@@ -47,6 +50,7 @@ const IndexItemSchema = v.object({
   callId: v.string(),
   version: v.number(),
   record: CallRecordSchema,
+  [HOLD_ATTRIBUTE]: v.optional(HoldSchema),
 });
 
 /** One index item as the read tools see it: its sort key, version and normalized record. */
@@ -54,6 +58,8 @@ export interface CallItem {
   sk: string;
   version: number;
   record: CallRecord;
+  /** Set by `calls hold` (docs/compliance.md). */
+  hold?: v.InferOutput<typeof HoldSchema>;
 }
 
 /** A call as the read tools show it: the merged record plus the items it was merged from. */
@@ -70,8 +76,8 @@ export function isSource(value: string): value is Source {
 export function parseItem(raw: unknown): CallItem | undefined {
   const parsed = v.safeParse(IndexItemSchema, raw);
   if (!parsed.success) return undefined;
-  const { SK, version, record } = parsed.output;
-  return { sk: SK, version, record };
+  const { SK, version, record, [HOLD_ATTRIBUTE]: hold } = parsed.output;
+  return { sk: SK, version, record, ...(hold ? { hold } : {}) };
 }
 
 export function callKey(source: string, callId: string): string {

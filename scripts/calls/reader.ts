@@ -55,8 +55,9 @@ export function daysBack(today: Date, count: number): string[] {
 export class CallReader {
   readonly bucketName: string;
   readonly tableName: string;
-  private readonly s3: S3Client;
-  private readonly ddb: DynamoDBDocumentClient;
+  /** Also what `calls forget` and `calls hold` act through (scripts/calls/erasure.ts). */
+  readonly s3: S3Client;
+  readonly ddb: DynamoDBDocumentClient;
   queries = 0;
 
   constructor(opts: CallReaderOptions) {

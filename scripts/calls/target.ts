@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { connect } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,6 +24,10 @@ export class UsageError extends Error {
 
 export interface Target {
   reader: CallReader;
+  /** Who acts, for erasure receipts and holds: the caller's IAM ARN, or the local user. */
+  principal(): Promise<string>;
+  /** The deployment's key for phone hashes in erasure receipts (docs/compliance.md). */
+  receiptKey(): Promise<string>;
   /** Human description for the status line on stderr. */
   description: string;
   close(): Promise<void>;
@@ -58,6 +64,18 @@ function localReader(s3Endpoint: string, dynamoEndpoint: string, bucketName: str
   });
 }
 
+/** Local mode keeps the receipt key beside its other generated secrets, in DATA_DIR (0600). */
+export function localReceiptKey(dataDir: string): string {
+  const file = join(dataDir, 'receipt-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+const localPrincipal = async () => `local:${userInfo().username}`;
+
 export async function localTarget(env: Env = process.env): Promise<Target> {
   const host = '127.0.0.1';
   const bucketName = env.BUCKET_NAME?.trim() || 'voice-webhooks-local';
@@ -67,7 +85,11 @@ export async function localTarget(env: Env = process.env): Promise<Target> {
   const [s3Up, dynamoUp] = await Promise.all([portAnswers(host, s3Port), portAnswers(host, dynamoPort)]);
   if (s3Up && dynamoUp) {
     const reader = localReader(`http://${host}:${s3Port}`, `http://${host}:${dynamoPort}`, bucketName, tableName);
-    return { reader, description: `local servers on ${host}:${s3Port} (S3) and ${host}:${dynamoPort} (DynamoDB)`, close: async () => reader.destroy() };
+    const keyDir = resolve(env.DATA_DIR?.trim() || '.data');
+    return {
+      reader, principal: localPrincipal, receiptKey: async () => localReceiptKey(keyDir),
+      description: `local servers on ${host}:${s3Port} (S3) and ${host}:${dynamoPort} (DynamoDB)`, close: async () => reader.destroy(),
+    };
   }
   const dataDir = resolve(env.DATA_DIR?.trim() || '.data');
   if (!existsSync(dataDir)) {
@@ -77,6 +99,8 @@ export async function localTarget(env: Env = process.env): Promise<Target> {
   const reader = localReader(storage.s3Endpoint, storage.dynamoEndpoint, bucketName, tableName);
   return {
     reader,
+    principal: localPrincipal,
+    receiptKey: async () => localReceiptKey(dataDir),
     description: `local data in ${dataDir}`,
     close: async () => { reader.destroy(); await storage.stop(); },
   };
@@ -97,7 +121,33 @@ export async function stackTarget(stackName: string): Promise<Target> {
   const bucketName = outputs.BucketName;
   const tableName = outputs.TableName;
   if (!bucketName || !tableName) throw new UsageError(`stack ${stackName} has no BucketName/TableName outputs; is it this project's stack?`);
+  const receiptKeyArn = outputs.ReceiptKeySecretArn;
   outputs = {};
   const reader = new CallReader({ bucketName, tableName });
-  return { reader, description: `stack ${stackName} (table ${tableName})`, close: async () => reader.destroy() };
+  return {
+    reader,
+    principal: async () => {
+      const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      const sts = new STSClient({});
+      try {
+        return (await sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
+      } finally {
+        sts.destroy();
+      }
+    },
+    receiptKey: async () => {
+      if (!receiptKeyArn) throw new UsageError(`stack ${stackName} has no ReceiptKeySecretArn output; deploy this version of the stack first`);
+      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const sm = new SecretsManagerClient({});
+      try {
+        const key = (await sm.send(new GetSecretValueCommand({ SecretId: receiptKeyArn }))).SecretString;
+        if (!key) throw new Error('the receipt key secret is empty');
+        return key;
+      } finally {
+        sm.destroy();
+      }
+    },
+    description: `stack ${stackName} (table ${tableName})`,
+    close: async () => reader.destroy(),
+  };
 }
