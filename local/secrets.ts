@@ -5,9 +5,10 @@ import * as v from 'valibot';
 import { pickSecrets, type SecretName, type Secrets } from '#shared/config';
 
 /**
- * Local mode's secrets (DESIGN.md section 7). WATSONX_AUDIO_SECRET is generated
+ * Local mode's secrets. WATSONX_AUDIO_SECRET is generated
  * when unset (the user pastes it into the watsonx console). A URL token is
- * generated only for a source with no check configured at all; the Volubile and
+ * generated for a source with no check configured at all, and always for
+ * Synthflow (its signature does not cover the body); the Volubile and
  * Synthflow signing secrets are created in those vendors' consoles, so they are
  * never generated. Generated values live in DATA_DIR/secrets.json (0600) and
  * are reused on the next start.
@@ -18,7 +19,8 @@ type Env = Record<string, string | undefined>;
 /** For each source: the variables that count as "a check is configured", and the token generated when none is. */
 export const SOURCE_CHECKS = [
   { source: 'volubile', checks: ['VOLUBILE_WEBHOOK_SECRET', 'VOLUBILE_WEBHOOK_TOKEN'], token: 'VOLUBILE_WEBHOOK_TOKEN' },
-  { source: 'synthflow', checks: ['SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN'], token: 'SYNTHFLOW_WEBHOOK_TOKEN' },
+  // Only the token counts for Synthflow: its signature covers call_id, not the body, so the token is always generated.
+  { source: 'synthflow', checks: ['SYNTHFLOW_WEBHOOK_TOKEN'], token: 'SYNTHFLOW_WEBHOOK_TOKEN' },
   { source: 'engage-voice', checks: ['ENGAGE_VOICE_TOKEN', 'ENGAGE_VOICE_BASIC_AUTH'], token: 'ENGAGE_VOICE_TOKEN' },
 ] as const satisfies readonly { source: string; checks: readonly SecretName[]; token: SecretName }[];
 

@@ -53,10 +53,16 @@ describe('synthflow.authenticate', () => {
   });
 
   it('with a secret configured, a body without a readable call_id is a 400 (it cannot be verified)', () => {
-    const secrets = { SYNTHFLOW_WEBHOOK_SECRET: SECRET };
     for (const b of ['{"call":{}}', '{"call":{"call_id":5}}', '[]', '{']) {
-      expect(rejection(() => synthflow.authenticate(request({ provider: 'synthflow', body: b, headers: { 'synthflow-signature': sig } }), secrets)).status, b).toBe(400);
+      expect(rejection(() => synthflow.authenticate(request({ provider: 'synthflow', body: b, query: `token=${TOKEN}`, headers: { 'synthflow-signature': sig } }), both)).status, b).toBe(400);
     }
+  });
+
+  it('a secret alone is not enough: the signature covers only call_id, so the URL token is always required', () => {
+    const r = rejection(() => synthflow.authenticate(request({ provider: 'synthflow', body, headers: { 'synthflow-signature': sig } }), { SYNTHFLOW_WEBHOOK_SECRET: SECRET }));
+    expect(r).toMatchObject({ status: 401, code: 'auth_not_configured' });
+    expect(r.message).toContain('SYNTHFLOW_WEBHOOK_TOKEN');
+    expect(r.message).toContain('call_id');
   });
 
   it('token alone suffices when no secret is configured', () => {

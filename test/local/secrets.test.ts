@@ -29,6 +29,12 @@ describe('local secrets (DESIGN.md section 7)', () => {
     expect(partial.apply).not.toHaveProperty('SYNTHFLOW_WEBHOOK_SECRET');
   });
 
+  it('always generates the Synthflow URL token, even with its signing secret set (the signature covers only call_id)', () => {
+    const d = decideSecrets({ WATSONX_AUDIO_SECRET: 'w', VOLUBILE_WEBHOOK_SECRET: 'v', SYNTHFLOW_WEBHOOK_SECRET: 's', ENGAGE_VOICE_BASIC_AUTH: 'u:p' }, {}, gen);
+    expect(Object.keys(d.apply)).toEqual(['SYNTHFLOW_WEBHOOK_TOKEN']);
+    expect(d.apply).not.toHaveProperty('SYNTHFLOW_WEBHOOK_SECRET');
+  });
+
   it('reuses what an earlier start stored, and keeps it in DATA_DIR/secrets.json with mode 0600', () => {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
     const first = decideSecrets({}, readStoredSecrets(dir));

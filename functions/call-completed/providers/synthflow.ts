@@ -20,9 +20,10 @@ import { type CallProvider, JsonMap, SafeId, eventVersion, validate } from './ty
  * `start_time` is ISO-8601 with offset and microseconds, or epoch ms as a string.
  * `end_call_reason` values differ between doc versions: kept verbatim, never rejected.
  *
- * Auth: URL token, and when a secret is configured, a signature header =
- * base64 HMAC-SHA256(secret, call.call_id). The signature covers the call id
- * only, so the body is parsed (safely, minimally) to check it.
+ * Auth: URL token, always, and when a secret is configured also a signature
+ * header = base64 HMAC-SHA256(secret, call.call_id). The signature covers the
+ * call id only (so it cannot protect the body: the token does), and the body is
+ * parsed (safely, minimally) to check it.
  */
 
 const SIGNATURE_HEADERS = ['synthflow-signature', 'x-synthflow-signature', 'http_synthflow_signature'] as const;
@@ -99,7 +100,15 @@ function authenticate(req: WebhookRequest, secrets: Secrets): CredentialName[] {
   const secret = secrets.SYNTHFLOW_WEBHOOK_SECRET;
   const token = secrets.SYNTHFLOW_WEBHOOK_TOKEN;
   requireSomeCheck('synthflow', Boolean(secret || token), synthflow.authVariables);
-  const tokenMatch = token ? requireToken(req, secrets, 'SYNTHFLOW_WEBHOOK_TOKEN') : undefined;
+  // The signature covers only call.call_id: whoever saw one signed delivery could
+  // send any body for that call. The URL token is what protects the body.
+  if (!token) {
+    throw new Unauthorized(
+      'SYNTHFLOW_WEBHOOK_TOKEN is not configured: Synthflow signs only call.call_id, not the body, so its URL token is always required (with the secret, both must pass)',
+      'auth_not_configured',
+    );
+  }
+  const tokenMatch = requireToken(req, secrets, 'SYNTHFLOW_WEBHOOK_TOKEN');
   let signatureMatch: Match | undefined;
   if (secret) {
     const presented = SIGNATURE_HEADERS.map((h) => req.headers[h]).find((s) => s !== undefined && s !== '');
