@@ -1,7 +1,9 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 
 /**
- * Normalize a vendor phone number to E.164 when it can be made so.
+ * Normalize a vendor phone number to E.164 when it is a valid number: a number
+ * that is merely the right length (`06 12 34 56 79` read with region US is
+ * +10612345679, no one's number) is not made E.164 and stays verbatim.
  * Returns undefined for empty input and for masked numbers that carry no digits
  * we could trust (`XXXXXXXX`, `+1XXXXXX1234`): those are kept verbatim by the
  * caller only if it wants to, never guessed at.
@@ -12,12 +14,17 @@ export function toE164(input: string | undefined, defaultRegion: string): string
   if (trimmed === '' || /[xX*]/.test(trimmed)) return undefined;
   if (!/^[+()\d\s.-]{3,32}$/.test(trimmed)) return undefined;
   const parsed = parsePhoneNumberFromString(trimmed, defaultRegion.toUpperCase() as CountryCode);
-  if (!parsed || !parsed.isPossible()) return undefined;
+  if (!parsed || !parsed.isValid()) return undefined;
   return parsed.number;
 }
 
+/** Whether a stored number is a valid E.164 number (and so belongs in the phone index). */
+export function isValidE164(value: string | undefined): value is string {
+  return value !== undefined && /^\+\d{6,15}$/.test(value) && toE164(value, 'US') === value;
+}
+
 /**
- * The number as we store it: E.164 when possible, otherwise the vendor's string
+ * The number as we store it: E.164 when valid, otherwise the vendor's string
  * when it looks like a (possibly masked) number, otherwise undefined.
  */
 export function normalizePhone(input: string | undefined, defaultRegion: string): string | undefined {

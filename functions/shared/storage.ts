@@ -6,6 +6,7 @@ import { ServiceUnavailable } from './errors.ts';
 import type { CallRecord, NormalizedCall, Source } from './model.ts';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE, HOLD_ATTRIBUTE, callPk, dayPk, phonePk } from './table.ts';
 import { fitRecord, type IndexValue } from './item-fit.ts';
+import { isValidE164 } from './phone.ts';
 import { type Logger, errorFields } from './log.ts';
 
 /**
@@ -182,7 +183,8 @@ export function indexItem(
 ): IndexItem {
   const at = record.startedAt ?? record.receivedAt;
   const sortKey = `${at}#${record.source}#${record.callId}#${sk}`;
-  const e164 = record.customerNumber?.startsWith('+') && /^\+\d{6,15}$/.test(record.customerNumber) ? record.customerNumber : undefined;
+  // Only a valid number is indexed: a vendor's verbatim `+10612345679` is kept, but is no one's number.
+  const e164 = isValidE164(record.customerNumber) ? record.customerNumber : undefined;
   const keys = {
     PK: callPk(record.source, record.callId),
     SK: sk,

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
 import { sampleEnvironment, freshUii, type Delivery } from '../../scripts/lib/traffic.ts';
-import { engageVoiceRequest, volubileRequest } from '../../scripts/lib/requests.ts';
+import { engageVoiceRequest, synthflowRequest, volubileRequest } from '../../scripts/lib/requests.ts';
 import { getItems, getObjectBytes } from '../support/storage.ts';
 
 /**
@@ -27,6 +27,12 @@ function volubile(body: string): Delivery {
   const id = randomUUID();
   const bytes = Buffer.from(body.replace('$ID', id));
   return { source: 'volubile', callId: id, request: volubileRequest(bytes, { secret: secrets.VOLUBILE_WEBHOOK_SECRET, token: secrets.VOLUBILE_WEBHOOK_TOKEN }) };
+}
+
+function synthflow(body: Record<string, unknown>, callId = `${Date.now()}x${randomUUID().slice(0, 8)}`): Delivery {
+  const call = { call_id: callId, status: 'completed', start_time: '2026-11-20T18:17:46.205134+01:00', duration: 32, ...(body.call as object | undefined) };
+  const bytes = Buffer.from(JSON.stringify({ status: 'completed', ...body, call }));
+  return { source: 'synthflow', callId, request: synthflowRequest(bytes, { secret: secrets.SYNTHFLOW_WEBHOOK_SECRET, token: secrets.SYNTHFLOW_WEBHOOK_TOKEN }) };
 }
 
 function engageJson(body: string, callId: string): Delivery {
@@ -69,5 +75,58 @@ describe('Engage Voice uii sent as a JSON number', () => {
     const d = engageJson(`{"uii":${uii},"agent_id":"1004217","call_start":"2026-11-20 09:12:05.4830","duration":"00:03:25"}`, uii);
     const record = await deliver(d);
     expect(record.callId).toBe(uii);
+  });
+});
+
+describe('phone numbers: only a valid number becomes E.164, in every source', () => {
+  const notValid = '06 12 34 56 79'; // a French mobile written nationally; read with region US it is +10612345679, no one's number
+  const expectVerbatim = async (d: Delivery, field: 'customerNumber' | 'dialedNumber' = 'customerNumber') => {
+    const record = await deliver(d);
+    expect(record[field]).toBe(notValid);
+    const items = await getItems(d.source, d.callId);
+    expect(items[0]).not.toHaveProperty('GSI2PK');
+  };
+  it('Volubile', async () => {
+    await expectVerbatim(volubile(`{"id":"$ID","status":"COMPLETED","phone":"${notValid}"}`));
+  });
+  it('Synthflow', async () => {
+    await expectVerbatim(synthflow({ lead: { phone_number: notValid } }));
+  });
+  it('Engage Voice (ani and dnis)', async () => {
+    const uii = freshUii();
+    const d = engageJson(JSON.stringify({ uii, ani: notValid, dnis: notValid, call_type: 'INBOUND' }), uii);
+    await expectVerbatim(d);
+    const items = await getItems(d.source, d.callId);
+    expect(items[0]!.record.dialedNumber).toBe(notValid);
+  });
+  it('a valid number is still E.164 and indexed by phone', async () => {
+    const d = volubile('{"id":"$ID","status":"COMPLETED","phone":"+33 6 12 34 56 78"}');
+    const record = await deliver(d);
+    expect(record.customerNumber).toBe('+33612345678');
+    expect((await getItems(d.source, d.callId))[0]!.GSI2PK).toBe('PHONE#+33612345678');
+  });
+  it('a verbatim +E.164-looking number that is not valid stays out of the phone index', async () => {
+    const d = volubile('{"id":"$ID","status":"COMPLETED","phone":"+10612345679"}');
+    const record = await deliver(d);
+    expect(record.customerNumber).toBe('+10612345679');
+    expect((await getItems(d.source, d.callId))[0]).not.toHaveProperty('GSI2PK');
+  });
+});
+
+describe('Synthflow documented fields', () => {
+  it('keeps custom_end_call_reason, call.external_id, analysis with its _feedback, and collected_variables by agent id', async () => {
+    const analysis = { persona: 'true', persona_feedback: 'Stayed on script', call_outcome: { result: 'partial', result_feedback: 'no date' }, goal_reached: false };
+    const collected = { 'agent-7f3c': { budget: '450000', move_in: 'spring' } };
+    const d = synthflow({
+      call: { end_call_reason: 'custom', custom_end_call_reason: 'caller asked for a human', external_id: 'crm-4711', analysis, collected_variables: collected },
+    });
+    const record = await deliver(d);
+    expect(record.extracted).toMatchObject({
+      custom_end_call_reason: 'caller asked for a human',
+      external_id: 'crm-4711',
+      analysis,
+      collected_variables: collected,
+    });
+    expect(record.labels).toMatchObject({ persona: 'true', persona_feedback: 'Stayed on script', goal_reached: 'false' });
   });
 });

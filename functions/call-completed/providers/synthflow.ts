@@ -78,10 +78,13 @@ const SynthflowBody = v.looseObject({
     call_type: Text,
     analysis: Dict,
     collected_variables: Dict,
+    custom_end_call_reason: Text,
+    external_id: v.nullish(v.union([v.string(), v.number()])),
   }),
   executed_actions: Dict,
   analysis: Dict,
   collected_variables: Dict,
+  custom_end_call_reason: Text,
 });
 export type SynthflowBody = v.InferOutput<typeof SynthflowBody>;
 
@@ -159,6 +162,12 @@ function extractedOf(body: SynthflowBody): Record<string, unknown> | undefined {
   }
   const collected = body.call.collected_variables ?? body.collected_variables;
   if (collected && Object.keys(collected).length > 0) out.collected_variables = plainObject(collected);
+  // Documented fields kept as sent; labels only hold the analysis' string values.
+  const analysis = body.call.analysis ?? body.analysis;
+  if (analysis && Object.keys(analysis).length > 0) out.analysis = plainObject(analysis);
+  const customReason = body.call.custom_end_call_reason ?? body.custom_end_call_reason;
+  if (customReason) out.custom_end_call_reason = customReason;
+  if (body.call.external_id !== undefined && body.call.external_id !== null) out.external_id = String(body.call.external_id);
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
