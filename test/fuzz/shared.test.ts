@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeEvent, parseContentType, MAX_BODY_BYTES } from '#shared/request';
 import { hmacSha256, safeEqual } from '#shared/auth';
 import { maskPhone, normalizePhone, toE164 } from '#shared/phone';
-import { decodeUtf8, nestingDepth, parseJsonObject } from '../../functions/call-completed/json.ts';
+import { MAX_JSON_DEPTH, decodeUtf8, nestingDepth, parseJsonObject } from '../../functions/call-completed/json.ts';
 import { PROVIDERS } from '../../functions/call-completed/providers/index.ts';
 import { toEvent } from '../fixtures/hostile/common.ts';
 import { RUNS, anyBytes, anyText, typed } from './support.ts';
@@ -96,11 +96,25 @@ describe('phone numbers', () => {
 describe('call-completed JSON', () => {
   it('parseJsonObject: arbitrary bytes are an object or a 400; nestingDepth agrees with the parser on depth', () => {
     const nested = fc.letrec((tie) => ({ node: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.string(), tie('node'), { maxKeys: 3 })) })).node;
-    fc.assert(fc.property(fc.oneof(anyBytes, nested.map((j) => Buffer.from(JSON.stringify({ x: j })))), (bytes) => {
+    // depth of a parsed value, counted independently of the scanner: a container is one level
+    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+    // deep enough on both sides of the limit
+    const deep = fc.integer({ min: 1, max: 2 * MAX_JSON_DEPTH }).map((n) => Buffer.from(`{"x":${'['.repeat(n - 1)}1${']'.repeat(n - 1)}}`));
+    fc.assert(fc.property(fc.oneof(anyBytes, deep, nested.map((j) => Buffer.from(JSON.stringify({ x: j })))), (bytes) => {
       const out = typed(() => parseJsonObject(bytes));
       if (!out.ok) expect(out.status).toBe(400);
       const text = typed(() => decodeUtf8(bytes));
-      if (text.ok) expect(nestingDepth(text.value, 1000)).toBeGreaterThanOrEqual(0);
+      if (!text.ok) return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text.value);
+      } catch {
+        return; // not JSON: the 400 above is all there is to check
+      }
+      const depth = depthOf(value);
+      expect(nestingDepth(text.value, 1000)).toBe(depth);
+      if (depth > MAX_JSON_DEPTH) expect(out).toMatchObject({ ok: false, code: 'too_deep' });
+      else if (value !== null && typeof value === 'object' && !Array.isArray(value)) expect(out.ok).toBe(true);
     }), { numRuns: RUNS.pure });
   });
 
