@@ -9,6 +9,7 @@ import { readLocalConfig } from './local-config.ts';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setLogSink } from '#shared/log';
+import { startLocalRecordings } from './recordings.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     setLogSink((line) => { stream.write(line + '\n'); });
   }
 
+  const recordings = await startLocalRecordings(userEnv, cfg);
   // Imported after the SDK environment is set: its reader builds SDK clients.
   const { createInbox } = await import('./inbox/index.ts');
   const inbox = createInbox({ bucketName: cfg.bucketName, tableName: cfg.tableName });
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     externalStorage: storage.external,
   }) + '\n');
   process.stdout.write(`inbox: ${server.url}/ (calls as they arrive, rejected deliveries, audio)\n`);
+  process.stdout.write(recordings.banner + '\n');
   if (userEnv.LOG_HANDLERS !== 'stdout') process.stdout.write(`handler logs (JSON lines, as CloudWatch gets them): ${handlerLog}\n`);
   process.stdout.write(`ready: listening on ${server.url}\n`);
 
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
     inbox.close();
-    Promise.allSettled([server.close(), storage.stop()]).then(() => process.exit(0), () => process.exit(1));
+    Promise.allSettled([server.close(), recordings.close().then(() => storage.stop())]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -2,6 +2,7 @@ import { webhookHandler } from '#shared/handler';
 import { NotFound, UnsupportedMediaType } from '#shared/errors';
 import type { WebhookRequest } from '#shared/request';
 import { store } from '#shared/storage';
+import { queueRecordings } from '#shared/recording-queue';
 import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
 
 /**
@@ -70,6 +71,7 @@ export const handler = webhookHandler(
       raw: { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' },
       receivedAt: req.receivedAt,
     }, log);
+    await queueRecordings(settings.recordingsQueueUrl, result.outcome, call, sk, log);
     return { source: provider.source, outcome: result.outcome, previous, body: { source: provider.source, callId: call.callId } };
   },
 );

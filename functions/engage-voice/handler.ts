@@ -1,5 +1,6 @@
 import { webhookHandler } from '#shared/handler';
 import { store } from '#shared/storage';
+import { queueRecordings } from '#shared/recording-queue';
 import { authenticateEngage } from './auth.ts';
 import { rawPayload } from './parse.ts';
 import { interpretEngage } from './interpret.ts';
@@ -20,6 +21,7 @@ export const handler = webhookHandler(
       receivedAt: req.receivedAt,
     });
     const result = await store(settings, { call, sk, raw, version, receivedAt: req.receivedAt }, log);
+    await queueRecordings(settings.recordingsQueueUrl, result.outcome, call, sk, log);
     return {
       source: 'engage-voice',
       outcome: result.outcome,

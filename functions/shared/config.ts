@@ -18,6 +18,8 @@ export interface Settings {
   defaultPhoneRegion: string;
   /** Days an index item is kept (its TTL); unset: forever. The stack passes the stage's retentionDays. */
   retentionDays?: number;
+  /** Queue of vendor recordings to copy into the bucket (functions/recordings); none: nothing is queued. */
+  recordingsQueueUrl?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -54,6 +56,7 @@ export function readSettings(env: Env = process.env): Settings {
     engageTimeZone,
     defaultPhoneRegion,
     ...(retention ? { retentionDays: Number(retention) } : {}),
+    recordingsQueueUrl: env.RECORDINGS_QUEUE_URL?.trim() || undefined,
   };
 }
 
@@ -87,9 +90,12 @@ export function previousName<N extends CredentialName>(name: N): `${N}_PREVIOUS`
  */
 export const BINDING_NAMES = ['WATSONX_DRAFT_ENVIRONMENT_ID', 'WATSONX_LIVE_ENVIRONMENT_ID'] as const;
 
+/** Outbound credentials: what the recordings worker presents to a vendor to fetch its audio. */
+export const OUTBOUND_NAMES = ['SYNTHFLOW_API_KEY', 'ENGAGE_VOICE_RECORDING_AUTH'] as const;
+
 /** Every key of the secret (and local environment variable) the handlers read. */
-export const SECRET_NAMES: readonly SecretName[] = [...CREDENTIAL_NAMES, ...CREDENTIAL_NAMES.map(previousName), ...BINDING_NAMES];
-export type SecretName = CredentialName | PreviousName | (typeof BINDING_NAMES)[number];
+export const SECRET_NAMES: readonly SecretName[] = [...CREDENTIAL_NAMES, ...CREDENTIAL_NAMES.map(previousName), ...BINDING_NAMES, ...OUTBOUND_NAMES];
+export type SecretName = CredentialName | PreviousName | (typeof BINDING_NAMES)[number] | (typeof OUTBOUND_NAMES)[number];
 export type Secrets = Partial<Record<SecretName, string>>;
 
 /** Only non-empty values count as configured. */

@@ -31,6 +31,13 @@ export interface Recording {
   sha256?: string;
   startedAt?: string;
   endedAt?: string;
+  /** When the vendor's audio was copied into our bucket (then `s3Key`, `bytes`, `sha256` are the copy's). */
+  archivedAt?: string;
+  /** A linked recording not copied yet: `retrying` after a failed attempt, `failed` after the last one. */
+  archiveStatus?: 'retrying' | 'failed';
+  /** Why the last attempt failed: a short code such as `http_404` or `refused_address`. */
+  archiveError?: string;
+  archiveAttempts?: number;
 }
 
 export interface Agent {

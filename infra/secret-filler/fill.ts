@@ -9,8 +9,9 @@ import { SECRET_NAMES, type SecretName } from '#shared/config';
  * - values we can generate (the watsonx JWT secret and every URL token) are
  *   filled with 32 random bytes when missing or empty;
  * - values only the vendor's console can produce (Volubile and Synthflow
- *   signing secrets) and the Engage Voice Basic credentials are present as
- *   empty strings for the user to fill in;
+ *   signing secrets, the Synthflow API key) and the Engage Voice Basic
+ *   credentials (webhook and recordings) are present as empty strings for the
+ *   user to fill in;
  * - a value that is already set is never overwritten, so a user's edit or a
  *   rotation survives every later deploy;
  * - unknown keys are kept (harmless, and never destroyed by us).

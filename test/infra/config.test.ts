@@ -50,7 +50,7 @@ describe('fillSecret', () => {
     expect(value).toMatchObject({ WATSONX_AUDIO_SECRET: 'from-cfn', ENGAGE_VOICE_TOKEN: 'user-set', VOLUBILE_WEBHOOK_SECRET: 'vendor', extra: 'x', VOLUBILE_WEBHOOK_TOKEN: 'generated' });
     // Rotation keys (previous values, the live watsonx secret, environment bindings) start empty, never generated.
     const rotationKeys = SECRET_NAMES.filter((n) => n.endsWith('_PREVIOUS') || n.endsWith('_ENVIRONMENT_ID') || n === 'WATSONX_AUDIO_SECRET_LIVE');
-    expect(added.sort()).toEqual(['ENGAGE_VOICE_BASIC_AUTH', 'SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', ...rotationKeys].sort());
+    expect(added.sort()).toEqual(['ENGAGE_VOICE_BASIC_AUTH', 'ENGAGE_VOICE_RECORDING_AUTH', 'SYNTHFLOW_API_KEY', 'SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', ...rotationKeys].sort());
     for (const name of rotationKeys) expect(value[name], name).toBe('');
     expect(fillSecret(value).added).toEqual([]);
   });

@@ -1,0 +1,76 @@
+import { SQSClient, SendMessageBatchCommand, ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import type { NormalizedCall, Source } from './model.ts';
+import type { Outcome } from './storage.ts';
+import { type Logger, errorFields } from './log.ts';
+
+/**
+ * The one seam between a stored delivery and the recordings worker
+ * (functions/recordings): SQS SendMessage in AWS, and in local mode the same
+ * SDK call against the queue `npm start` embeds (AWS_ENDPOINT_URL_SQS). A
+ * message names the index item and the recording; the worker reads the rest
+ * from the index, so a message never carries a URL or a credential.
+ */
+
+export interface RecordingMessage {
+  source: Source;
+  callId: string;
+  /** Sort key of the index item holding the recording. */
+  sk: string;
+  recordingId: string;
+}
+
+// Hard, short limits: the webhook's answer waits for this call (after the delivery is stored) and must not stall.
+const sqs = new SQSClient({
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
+});
+
+/** Linked recordings of a call that are not in our bucket yet. */
+export function recordingMessages(call: Pick<NormalizedCall, 'source' | 'callId' | 'recordings'>, sk: string): RecordingMessage[] {
+  return call.recordings
+    .filter((r) => r.sourceUrl !== undefined && r.s3Key === undefined)
+    .map((r) => ({ source: call.source, callId: call.callId, sk, recordingId: r.id }));
+}
+
+/** Sends messages (in batches of 10, SQS's limit); throws on failure. */
+export async function sendRecordingMessages(queueUrl: string, messages: readonly RecordingMessage[], client: SQSClient = sqs): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const batch = messages.slice(i, i + 10);
+    const out = await client.send(new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: batch.map((m, n) => ({ Id: String(n), MessageBody: JSON.stringify(m) })),
+    }));
+    if (out.Failed && out.Failed.length > 0) throw new Error(`queue refused ${out.Failed.length} message(s): ${out.Failed[0]?.Code ?? 'unknown'}`);
+  }
+}
+
+/**
+ * After a delivery is stored (or answered as a duplicate: its first enqueue may
+ * have failed), queue its linked recordings. Never throws: a failed enqueue is
+ * logged and counted, the webhook is answered as stored, and
+ * `npm run recordings -- --missing` queues the recording later.
+ */
+export async function queueRecordings(
+  queueUrl: string | undefined,
+  outcome: Outcome,
+  call: Pick<NormalizedCall, 'source' | 'callId' | 'recordings'>,
+  sk: string,
+  log: Logger,
+): Promise<number> {
+  if (!queueUrl || outcome === 'stale') return 0;
+  const messages = recordingMessages(call, sk);
+  if (messages.length === 0) return 0;
+  try {
+    await sendRecordingMessages(queueUrl, messages);
+    return messages.length;
+  } catch (err) {
+    log.error('recordings not queued; `npm run recordings -- --missing` queues them', { ...errorFields(err), count: messages.length });
+    log.metric('RecordingEnqueueFailed', { Source: call.source }, messages.length);
+    return 0;
+  }
+}
+
+/** The worker's backoff: the message becomes visible again (a retry) after `seconds`. */
+export async function delayRecordingMessage(queueUrl: string, receiptHandle: string, seconds: number, client: SQSClient = sqs): Promise<void> {
+  await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+}

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { EVENT_SOURCE, LOCAL_RETRY_DELAYS, parseRetryDelays } from '../functions/recordings/settings.ts';
+import { startLocalQueues, type LocalQueues } from './queue.ts';
+import type { LocalConfig } from './local-config.ts';
+
+/**
+ * The recordings worker inside `npm start`: the local queue (with its
+ * dead-letter queue) on LOCAL_SQS_PORT, reached through AWS_ENDPOINT_URL_SQS,
+ * and the same worker module Lambda runs fed by the local event source. Local
+ * mode also fetches http://127.0.0.1 URLs (so a local file server can stand in
+ * for a vendor); link-local addresses stay refused.
+ */
+
+type Env = Record<string, string | undefined>;
+
+export const RECORDINGS_QUEUE = 'recordings';
+export const RECORDINGS_DLQ = 'recordings-dlq';
+export const DEFAULT_LOCAL_SQS_PORT = 4576;
+
+export interface LocalRecordings {
+  queues: LocalQueues;
+  banner: string;
+  close(): Promise<void>;
+}
+
+export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 'host' | 'dataDir'>): Promise<LocalRecordings> {
+  const port = Number(userEnv.LOCAL_SQS_PORT?.trim() || DEFAULT_LOCAL_SQS_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`LOCAL_SQS_PORT "${userEnv.LOCAL_SQS_PORT}" is not a TCP port number`);
+  const delaysText = userEnv.RECORDINGS_RETRY_DELAYS?.trim() || LOCAL_RETRY_DELAYS;
+  const delays = parseRetryDelays(delaysText);
+  const queues = await startLocalQueues({
+    host: cfg.host,
+    port,
+    stateFile: join(cfg.dataDir, 'queues.json'),
+    specs: [{
+      name: RECORDINGS_QUEUE,
+      visibilityTimeoutSec: EVENT_SOURCE.visibilityTimeoutSec,
+      deadLetter: { name: RECORDINGS_DLQ, maxReceiveCount: delays.length + 1 },
+    }],
+  });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SQS: queues.endpoint,
+    RECORDINGS_QUEUE_URL: queues.url(RECORDINGS_QUEUE),
+    RECORDINGS_RETRY_DELAYS: delaysText,
+    RECORDINGS_ALLOW_LOOPBACK: userEnv.RECORDINGS_ALLOW_LOOPBACK?.trim() || 'true',
+  });
+  // Imported once the environment above is set: the worker reads it at load, like a Lambda cold start.
+  const { handler } = await import('../functions/recordings/handler.ts');
+  const detach = queues.attach(RECORDINGS_QUEUE, handler, {
+    batchSize: EVENT_SOURCE.batchSize,
+    maxConcurrency: EVENT_SOURCE.maxConcurrency,
+    onError: (err) => process.stderr.write(`recordings worker failed a batch: ${err instanceof Error ? err.message : String(err)}\n`),
+  });
+  const banner = [
+    `recordings: vendor audio (Synthflow, Engage Voice) is copied into the bucket by the worker; queue ${queues.url(RECORDINGS_QUEUE)}`,
+    `  local mode also fetches http://127.0.0.1 URLs (serve a folder: python3 -m http.server 8080 --bind 127.0.0.1 --directory <folder>); link-local addresses are always refused`,
+    `  retries after ${delays.join(', ')} s, then failed (dead-letter queue ${RECORDINGS_DLQ}); npm run recordings -- --missing re-queues`,
+  ].join('\n');
+  return { queues, banner, close: async () => { await detach(); await queues.close(); } };
+}
