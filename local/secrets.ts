@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
-import { pickSecrets, type SecretName, type Secrets } from '#shared/config';
+import { pickSecrets, previousName, SECRET_NAMES, type SecretName, type Secrets } from '#shared/config';
 
 /**
  * Local mode's secrets. WATSONX_AUDIO_SECRET is generated
@@ -11,7 +11,8 @@ import { pickSecrets, type SecretName, type Secrets } from '#shared/config';
  * Synthflow (its signature does not cover the body); the Volubile and
  * Synthflow signing secrets are created in those vendors' consoles, so they are
  * never generated. Generated values live in DATA_DIR/secrets.json (0600) and
- * are reused on the next start.
+ * are reused on the next start; `npm run rotate` edits the same file, and a
+ * running `npm start` re-reads it when it changes.
  */
 
 type Env = Record<string, string | undefined>;
@@ -42,27 +43,62 @@ function isSet(env: Env, name: string): boolean {
   return value !== undefined && value.trim() !== '';
 }
 
-/** Pure: which secrets local mode must supply, given the environment and what an earlier start stored. */
+/** A token generated only because its source had no check (`VOLUBILE_WEBHOOK_TOKEN`, or its `_PREVIOUS` during a rotation). */
+function generatedTokenOf(name: string): (typeof SOURCE_CHECKS)[number] | undefined {
+  return SOURCE_CHECKS.find(({ token }) => name === token || name === previousName(token));
+}
+
+/**
+ * Pure: which secrets local mode must supply, given the environment and
+ * DATA_DIR/secrets.json (values an earlier start generated, and values
+ * `npm run rotate` wrote). The environment wins: a name it sets is never
+ * supplied. A stored URL token is dropped once the environment configures
+ * another check for its source, as it was only generated for lack of one.
+ */
 export function decideSecrets(env: Env, stored: Secrets, generate: () => string = generateSecret): SecretDecision {
   const apply: Secrets = {};
   const fresh: SecretName[] = [];
   const persist: Secrets = { ...stored };
+  for (const name of SECRET_NAMES) {
+    const value = stored[name];
+    if (value === undefined || isSet(env, name)) continue;
+    const source = generatedTokenOf(name);
+    if (source && source.checks.some((check) => isSet(env, check))) continue;
+    apply[name] = value;
+  }
   const supply = (name: SecretName) => {
-    const previous = stored[name];
-    if (previous !== undefined) {
-      apply[name] = previous;
-    } else {
-      const value = generate();
-      apply[name] = value;
-      persist[name] = value;
-      fresh.push(name);
-    }
+    if (apply[name] !== undefined) return;
+    const value = generate();
+    apply[name] = value;
+    persist[name] = value;
+    fresh.push(name);
   };
+  const configured = (name: SecretName) => isSet(env, name) || apply[name] !== undefined;
   if (!isSet(env, 'WATSONX_AUDIO_SECRET')) supply('WATSONX_AUDIO_SECRET');
   for (const { checks, token } of SOURCE_CHECKS) {
-    if (!checks.some((name) => isSet(env, name))) supply(token);
+    if (!checks.some(configured)) supply(token);
   }
   return { apply, fresh, persist };
+}
+
+/**
+ * Sets local mode's secrets into `target` (process.env) and removes the ones an
+ * earlier call set that are no longer supplied (a finished rotation's
+ * `_PREVIOUS`). Returns the decision; the caller resets the handlers' cached
+ * configuration so the next request reads the new values.
+ */
+export function applyLocalSecrets(target: Env, userEnv: Env, dataDir: string, applied: Set<string>): SecretDecision {
+  const decision = decideSecrets(userEnv, readStoredSecrets(dataDir));
+  if (decision.fresh.length > 0) writeStoredSecrets(dataDir, decision.persist);
+  for (const name of applied) {
+    if (!(name in decision.apply) && !isSet(userEnv, name)) delete target[name];
+  }
+  applied.clear();
+  for (const [name, value] of Object.entries(decision.apply)) {
+    target[name] = value;
+    applied.add(name);
+  }
+  return decision;
 }
 
 const StoredSecretsSchema = v.record(v.string(), v.unknown());
@@ -83,6 +119,32 @@ export function readStoredSecrets(dataDir: string): Secrets {
 export function writeStoredSecrets(dataDir: string, secrets: Secrets): void {
   const file = secretsFile(dataDir);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // Written aside and renamed: a running npm start re-reads the file and must never see half of it.
+  const aside = `${file}.${process.pid}.tmp`;
+  writeFileSync(aside, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(aside, 0o600);
+  renameSync(aside, file);
+}
+
+/**
+ * Re-applies DATA_DIR/secrets.json whenever it changes (polled every
+ * `intervalMs`; `npm run rotate` writes it), then calls `changed` so the
+ * handlers drop their cached configuration. A file that does not parse keeps
+ * the secrets in force. Returns a function that stops watching.
+ */
+export function watchLocalSecrets(
+  target: Env, userEnv: Env, dataDir: string, applied: Set<string>,
+  changed: (error?: unknown) => void, intervalMs = 1000,
+): () => void {
+  const file = secretsFile(dataDir);
+  const listener = () => {
+    try {
+      applyLocalSecrets(target, userEnv, dataDir, applied);
+      changed();
+    } catch (err) {
+      changed(err);
+    }
+  };
+  watchFile(file, { interval: intervalMs }, listener);
+  return () => unwatchFile(file, listener);
 }

@@ -3,13 +3,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, chooseStorage, createIfMissing } from './embedded.ts';
 import { createLocalServer } from './server.ts';
-import { decideSecrets, readStoredSecrets, writeStoredSecrets } from './secrets.ts';
+import { applyLocalSecrets, secretsFile, watchLocalSecrets } from './secrets.ts';
 import { renderBanner } from './banner.ts';
 import { readLocalConfig } from './local-config.ts';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setLogSink } from '#shared/log';
-import { startLocalRecordings } from './recordings.ts';
+    stopWatching();
+    Promise.allSettled([server.close(), recordings.close().then(() => storage.stop())]).then(() => process.exit(0), () => process.exit(1));
 
 type Env = Record<string, string | undefined>;
 
@@ -52,9 +53,17 @@ async function main(): Promise<void> {
 
   const storage = await openStorage(userEnv, cfg);
 
-  const decision = decideSecrets(userEnv, readStoredSecrets(cfg.dataDir));
-  if (decision.fresh.length > 0) writeStoredSecrets(cfg.dataDir, decision.persist);
-  Object.assign(process.env, decision.apply);
+  const applied = new Set<string>();
+  const decision = applyLocalSecrets(process.env, userEnv, cfg.dataDir, applied);
+  // `npm run rotate` edits secrets.json: the next request after a change uses it, no restart.
+  const stopWatching = watchLocalSecrets(process.env, userEnv, cfg.dataDir, applied, (err) => {
+    if (err) {
+      process.stderr.write(`${secretsFile(cfg.dataDir)} not applied, keeping the previous secrets: ${err instanceof Error ? err.message : String(err)}\n`);
+      return;
+    }
+    resetConfiguration();
+    process.stdout.write(`${secretsFile(cfg.dataDir)} changed: the handlers now use it\n`);
+  });
 
   // The handlers' JSON log lines (what CloudWatch would get) go to a file so the
   // console keeps one readable line per request; LOG_HANDLERS=stdout shows them here.
@@ -98,6 +107,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 5_000);
     force.unref();
     inbox.close();
+    stopWatching();
     Promise.allSettled([server.close(), recordings.close().then(() => storage.stop())]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));

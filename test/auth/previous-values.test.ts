@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaHandler } from '#shared/handler';
 import { setLogSink } from '#shared/log';
 import { handler as audioWebhook } from '../../functions/audio-webhook/handler.ts';
 import { handler as callCompleted } from '../../functions/call-completed/handler.ts';
-import { handler as engageVoice } from '../../functions/engage-voice/handler.ts';
-import { hsJwt, payloadObject, synthflowSignature, toEvent, volubileSignature, type HttpInput } from '../fixtures/hostile/common.ts';
+import { hsJwt, toEvent } from '../fixtures/hostile/common.ts';
 import { audioPart, metaPart, metadata, multipartBody } from '../fixtures/hostile/audio-webhook.ts';
 import { ownStorage, writes } from '../hostile/support.ts';
+import { deliveries, type Values } from '../support/deliveries.ts';
 
 /**
  * During a rotation every secret and token has a current and a previous value
@@ -26,7 +25,7 @@ const OLD = {
   ENGAGE_VOICE_TOKEN: 'rot-engage-tok-old-3d6a9f2c5e8b',
   ENGAGE_VOICE_BASIC_AUTH: 'ringcx:rot-engage-pw-old-7b0e3a6d9c2f',
 } as const;
-const NEW: Record<keyof typeof OLD, string> = {
+const NEW: Values = {
   WATSONX_AUDIO_SECRET: 'rot-watsonx-new-4a1d7e0b3c6f',
   VOLUBILE_WEBHOOK_SECRET: 'rot-volubile-sig-new-8e1b4d7a0c3f',
   VOLUBILE_WEBHOOK_TOKEN: 'rot-volubile-tok-new-0c3f6a9d2b5e',
@@ -35,7 +34,6 @@ const NEW: Record<keyof typeof OLD, string> = {
   ENGAGE_VOICE_TOKEN: 'rot-engage-tok-new-9d2c5f8a1e4b',
   ENGAGE_VOICE_BASIC_AUTH: 'ringcx-new:rot-engage-pw-new-2a5d8b1e4c7f',
 };
-type Values = Record<keyof typeof OLD, string>;
 
 const lines: string[] = [];
 let restore: ((line: string) => void) | undefined;
@@ -50,39 +48,6 @@ beforeAll(async () => {
   restore = setLogSink((line) => { lines.push(line); });
 });
 afterAll(() => { if (restore) setLogSink(restore); });
-
-const basic = (userPassword: string) => `Basic ${Buffer.from(userPassword).toString('base64')}`;
-
-/** One fresh, correctly signed delivery per source, signed with `v`. */
-function deliveries(v: Values): [string, LambdaHandler, HttpInput][] {
-  const volubileBody = JSON.stringify({ ...payloadObject('volubile/call-completed.json'), id: `rot-v-${randomUUID()}` });
-  const synthflowCall = payloadObject('synthflow/call-completed.json');
-  const callId = `rot-s-${randomUUID()}`;
-  const synthflowBody = JSON.stringify({ ...synthflowCall, call: { ...(synthflowCall.call as object), call_id: callId } });
-  const engageBody = JSON.stringify({ ...payloadObject('engage-voice/agent-termination.json'), uii: `2026112014120501300${String(Date.now()).slice(-11)}` });
-  return [
-    ['watsonx', audioWebhook, {
-      target: '/audio-webhook',
-      headers: { authorization: `Bearer ${hsJwt(v.WATSONX_AUDIO_SECRET)}`, 'content-type': 'multipart/form-data; boundary=hostileBoundary7MA4YWxkTrZu0gW' },
-      body: multipartBody([metaPart(metadata({ recording_id: `rot-${randomUUID()}` })), audioPart()]),
-    }],
-    ['volubile', callCompleted, {
-      target: `/call-completed/volubile?token=${v.VOLUBILE_WEBHOOK_TOKEN}`,
-      headers: { 'content-type': 'application/json', 'x-webhook-signature': volubileSignature(volubileBody, v.VOLUBILE_WEBHOOK_SECRET) },
-      body: volubileBody,
-    }],
-    ['synthflow', callCompleted, {
-      target: `/call-completed/synthflow?token=${v.SYNTHFLOW_WEBHOOK_TOKEN}`,
-      headers: { 'content-type': 'application/json', 'synthflow-signature': synthflowSignature(callId, v.SYNTHFLOW_WEBHOOK_SECRET) },
-      body: synthflowBody,
-    }],
-    ['engage-voice', engageVoice, {
-      target: `/engage-voice?token=${v.ENGAGE_VOICE_TOKEN}`,
-      headers: { 'content-type': 'application/json', authorization: basic(v.ENGAGE_VOICE_BASIC_AUTH) },
-      body: engageBody,
-    }],
-  ];
-}
 
 function logged(predicate: (record: Record<string, unknown>) => boolean): Record<string, unknown>[] {
   return lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter(predicate);
@@ -124,7 +89,11 @@ describe('current and previous values side by side', () => {
 
   it('a value that is neither current nor previous is refused, and nothing is written', async () => {
     const before = await writes(store.bucket, store.table);
-    const wrong = Object.fromEntries(Object.keys(OLD).map((k) => [k, k === 'ENGAGE_VOICE_BASIC_AUTH' ? 'ringcx:guessed-pw-000' : `guessed-${k.toLowerCase()}`])) as Values;
+    const wrong: Values = {
+      WATSONX_AUDIO_SECRET: 'guessed-watsonx-0001', VOLUBILE_WEBHOOK_SECRET: 'guessed-volubile-sig', VOLUBILE_WEBHOOK_TOKEN: 'guessed-volubile-tok',
+      SYNTHFLOW_WEBHOOK_SECRET: 'guessed-synthflow-sig', SYNTHFLOW_WEBHOOK_TOKEN: 'guessed-synthflow-tok', ENGAGE_VOICE_TOKEN: 'guessed-engage-tok',
+      ENGAGE_VOICE_BASIC_AUTH: 'ringcx:guessed-pw-000',
+    };
     for (const [source, run, input] of deliveries(wrong)) {
       expect((await run(toEvent(input))).statusCode, source).toBe(401);
     }
