@@ -9,8 +9,8 @@ import { readLocalConfig } from './local-config.ts';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setLogSink } from '#shared/log';
-    stopWatching();
-    Promise.allSettled([server.close(), recordings.close().then(() => storage.stop())]).then(() => process.exit(0), () => process.exit(1));
+import { resetConfiguration } from '#shared/handler';
+import { startLocalRecordings } from './recordings.ts';
 
 type Env = Record<string, string | undefined>;
 
