@@ -115,6 +115,14 @@ describe('least privilege for erasure', () => {
     for (const a of actions) expect(a).not.toMatch(/Delete|LegalHold|Retention|Bypass|\*|UpdateItem|BatchWrite/);
   });
 
+  it('no role the stack creates (the recordings worker and deploy-time helpers included) can delete or unlock data', () => {
+    const inline = ofType(resources, 'AWS::IAM::Policy');
+    expect(inline.length).toBeGreaterThan(WEBHOOK_FUNCTIONS.length);
+    const dataActions = actionsOf(inline.flatMap(([, p]) => statementsOf(p))).filter((a) => /^(s3|dynamodb):/.test(a));
+    expect(dataActions).toContain('dynamodb:PutItem');
+    for (const a of dataActions) expect(a).not.toMatch(/Delete|LegalHold|Retention|Bypass|\*|BatchWrite/);
+  });
+
   it('one managed erasure-operator policy, attached to nobody by the stack: delete only under raw/ and audio/, receipts written, bypass denied', () => {
     const managed = ofType(resources, 'AWS::IAM::ManagedPolicy');
     expect(managed).toHaveLength(1);
