@@ -1,8 +1,8 @@
 /**
  * Configuration, read once per cold start. Settings come from environment
  * variables; secrets come from the environment locally and, in AWS, from the
- * one Secrets Manager secret named by SECRET_ARN (cached, refreshed every
- * SECRET_REFRESH_SECONDS so a rotation takes effect without a deploy).
+ * one Secrets Manager secret named by SECRET_ARN (./secrets.ts: fetched at
+ * init, refreshed in the background so a rotation takes effect without a deploy).
  */
 
 export class ConfigError extends Error {
@@ -106,40 +106,4 @@ export function pickSecrets(values: Record<string, unknown>): Secrets {
     if (typeof v === 'string' && v.trim() !== '') out[name] = v;
   }
   return out;
-}
-
-export type SecretsProvider = () => Promise<Secrets>;
-
-/**
- * Secrets for this process. With SECRET_ARN set (in AWS), the secret's JSON is
- * fetched on first use and again once it is older than the refresh interval;
- * a failed refresh keeps serving the last good value. Without it, the
- * environment variables are the secrets.
- */
-export function createSecretsProvider(env: Env = process.env): SecretsProvider {
-  const secretId = env.SECRET_ARN?.trim();
-  if (!secretId) {
-    const fromEnv = pickSecrets(env);
-    return async () => fromEnv;
-  }
-  const refreshMs = Number(env.SECRET_REFRESH_SECONDS ?? 300) * 1000;
-  let cached: { value: Secrets; at: number } | undefined;
-  let inflight: Promise<Secrets> | undefined;
-  const fetchSecret = async (): Promise<Secrets> => {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const client = new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
-    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    const parsed: unknown = JSON.parse(out.SecretString ?? '{}');
-    if (typeof parsed !== 'object' || parsed === null) throw new ConfigError('the webhook secret is not a JSON object');
-    return pickSecrets(parsed as Record<string, unknown>);
-  };
-  return async () => {
-    const now = Date.now();
-    if (cached && now - cached.at < refreshMs) return cached.value;
-    inflight ??= fetchSecret()
-      .then((value) => { cached = { value, at: Date.now() }; return value; })
-      .catch((err: unknown) => { if (cached) return cached.value; throw err; })
-      .finally(() => { inflight = undefined; });
-    return inflight;
-  };
 }

@@ -2,7 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { HttpError, MethodNotAllowed, ServiceUnavailable } from './errors.ts';
 import { decodeEvent, type WebhookRequest } from './request.ts';
 import { Logger, errorFields } from './log.ts';
-import { readSettings, createSecretsProvider, type CredentialName, type Settings, type Secrets } from './config.ts';
+import { readSettings, type CredentialName, type Settings, type Secrets } from './config.ts';
+import { createSecretsProvider, type SecretsProvider } from './secrets.ts';
 import type { Outcome } from './storage.ts';
 
 /**
@@ -58,7 +59,20 @@ export function errorResponse(err: HttpError): APIGatewayProxyStructuredResultV2
 }
 
 let settings: Settings | undefined;
-let secrets: (() => Promise<Secrets>) | undefined;
+let secrets: SecretsProvider | undefined;
+
+// In AWS the secret is fetched while the execution environment initializes
+// (top-level await), so the first request does not wait for it. A failed or
+// invalid fetch here never fails the init: the first request retries it, and
+// answers 503 if it fails again.
+if (process.env.SECRET_ARN?.trim()) {
+  try {
+    secrets = createSecretsProvider();
+    await secrets.ready;
+  } catch {
+    secrets = undefined;
+  }
+}
 
 /** Test seam: forget configuration read from the environment, as a new cold start would. */
 export function resetConfiguration(): void {
@@ -74,7 +88,7 @@ export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => P
     let source = opts.name;
     try {
       settings ??= readSettings();
-      const provider = (secrets ??= createSecretsProvider());
+      const provider = secrets ??= createSecretsProvider();
       const req = decodeEvent(event);
       source = opts.sourceOf?.(req) ?? opts.name;
       log = log.child({ source });
