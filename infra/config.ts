@@ -24,7 +24,17 @@ import type { Node } from 'constructs';
  * | throttleRateLimit           | 50       | API stage steady-state requests per second |
  * | throttleBurstLimit          | 100      | API stage burst |
  * | authFailureAlarmThreshold   | 20       | 401 answers in 5 minutes that raise the auth-failure alarm |
- * | alarmEmail                  | (none)   | e-mail subscribed to the alarm topic; no topic without it |
+ * | alarmEmail                  | (none)   | e-mail subscribed to the stack's alarm topic |
+ * | alarmTopicArn               | (none)   | an existing SNS topic for the alarms instead of the stack's own |
+ * |                             |          | a stage other than dev refuses to synthesize without one of the two |
+ * | audioReservedConcurrency    | 10; dev 0 | concurrency reserved for the watsonx audio function (0 = none) |
+ * | audioThrottleRateLimit      | 20       | requests per second of the watsonx route's own throttle bucket |
+ * | audioThrottleBurstLimit     | 40       | burst of the watsonx route |
+ * | accountConcurrencyLimit     | 1000     | the account's Lambda concurrency quota, for the concurrency alarm |
+ * | domainName                  | (none)   | custom domain of the API (needs certificateArn or hostedZoneId) |
+ * | certificateArn              | (none)   | ACM certificate for domainName, in the stack's region |
+ * | hostedZoneId, hostedZoneName | (none)  | Route 53 zone: a DNS-validated certificate and an alias record are created |
+ * | auditTrail                  | false    | a CloudTrail trail of S3 data events (reads and writes) on the bucket |
  * | localInvoke                 | false    | template for `sam local invoke` only (never deploy it): see below |
  *
  * `sam local invoke --env-vars` can only override variables the template
@@ -50,8 +60,18 @@ export interface StackConfig {
   throttle: { rateLimit: number; burstLimit: number };
   authFailureAlarmThreshold: number;
   alarmEmail?: string;
+  alarmTopicArn?: string;
+  /** Reserved concurrency of the audio function; 0 = none. */
+  audioReservedConcurrency: number;
+  audioThrottle: { rateLimit: number; burstLimit: number };
+  accountConcurrencyLimit: number;
+  domain?: { name: string; certificateArn?: string; hostedZone?: { id: string; name: string } };
+  auditTrail: boolean;
   localInvoke: boolean;
 }
+
+/** The stage that may run without an alarm target (and without reserved concurrency by default). */
+export const DEV_STAGE = 'dev';
 
 export class ContextError extends Error {
   override name = 'ContextError';
@@ -141,6 +161,40 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     throw new ContextError(`context alarmEmail is not an e-mail address`);
   }
 
+  const alarmTopicArn = str(get, 'alarmTopicArn');
+  if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(alarmTopicArn)) {
+    throw new ContextError('context alarmTopicArn is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)');
+  }
+  if (stage !== DEV_STAGE && alarmEmail === undefined && alarmTopicArn === undefined) {
+    throw new ContextError(`stage ${stage} needs somewhere to send its alarms: set context alarmEmail (e.g. -c alarmEmail=ops@example.com) or alarmTopicArn (an existing SNS topic)`);
+  }
+
+  const domainName = str(get, 'domainName')?.toLowerCase();
+  const certificateArn = str(get, 'certificateArn');
+  const hostedZoneId = str(get, 'hostedZoneId');
+  const hostedZoneName = str(get, 'hostedZoneName')?.toLowerCase().replace(/\.$/, '');
+  let domain: StackConfig['domain'];
+  if (domainName !== undefined) {
+    if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domainName)) throw new ContextError(`context domainName "${domainName}" is not a domain name`);
+    if (certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(certificateArn)) {
+      throw new ContextError('context certificateArn is not an ACM certificate ARN');
+    }
+    if ((hostedZoneId === undefined) !== (hostedZoneName === undefined)) throw new ContextError('context hostedZoneId and hostedZoneName go together');
+    if (certificateArn === undefined && hostedZoneId === undefined) {
+      throw new ContextError('context domainName needs certificateArn (an ACM certificate in the stack region) or hostedZoneId + hostedZoneName (to create one)');
+    }
+    if (hostedZoneName !== undefined && domainName !== hostedZoneName && !domainName.endsWith(`.${hostedZoneName}`)) {
+      throw new ContextError(`context domainName ${domainName} is not inside hostedZoneName ${hostedZoneName}`);
+    }
+    domain = {
+      name: domainName,
+      ...(certificateArn !== undefined ? { certificateArn } : {}),
+      ...(hostedZoneId !== undefined && hostedZoneName !== undefined ? { hostedZone: { id: hostedZoneId, name: hostedZoneName } } : {}),
+    };
+  } else if (certificateArn !== undefined || hostedZoneId !== undefined) {
+    throw new ContextError('context certificateArn and hostedZoneId need domainName');
+  }
+
   return {
     stage,
     retention,
@@ -156,6 +210,12 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     throttle: { rateLimit, burstLimit },
     authFailureAlarmThreshold: int(get, 'authFailureAlarmThreshold', 1, 100_000) ?? 20,
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    ...(alarmTopicArn !== undefined ? { alarmTopicArn } : {}),
+    audioReservedConcurrency: int(get, 'audioReservedConcurrency', 0, 1000) ?? (stage === DEV_STAGE ? 0 : 10),
+    audioThrottle: { rateLimit: int(get, 'audioThrottleRateLimit', 1, 10_000) ?? 20, burstLimit: int(get, 'audioThrottleBurstLimit', 1, 5_000) ?? 40 },
+    accountConcurrencyLimit: int(get, 'accountConcurrencyLimit', 10, 100_000) ?? 1000,
+    ...(domain ? { domain } : {}),
+    auditTrail: bool(get, 'auditTrail'),
     localInvoke: bool(get, 'localInvoke'),
   };
 }

@@ -3,7 +3,9 @@ import { Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { acknowledgeCompliance } from './nag.ts';
 import { TABLE_SCHEMA } from '#shared/table';
 
 /** Prefixes erasure may delete under; receipts/ is only ever written. */
@@ -22,6 +24,8 @@ export const ERASURE_OBJECT_ACTIONS = [
 export interface ErasureOperatorProps {
   bucket: Bucket;
   table: Table;
+  /** The stack's customer managed key (bucket, table, receipt key). */
+  encryptionKey: IKey;
 }
 
 /**
@@ -42,14 +46,16 @@ export class ErasureOperator extends Construct {
 
   constructor(scope: Construct, id: string, props: ErasureOperatorProps) {
     super(scope, id);
-    const { bucket, table } = props;
+    const { bucket, table, encryptionKey } = props;
     const stack = Stack.of(this);
 
     this.receiptKey = new Secret(this, 'ReceiptKey', {
       description: `Key of the salted phone hashes in erasure receipts (${stack.stackName})`,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledgeCompliance(this.receiptKey, 'SecretsManagerRotationEnabled', 'Rotating the receipt key would make earlier erasure receipts unverifiable (see AwsSolutions-SMG4 above).');
     Validations.of(this.receiptKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason: 'Rotating the receipt key would make earlier receipts unverifiable: a phone number could no longer be matched to the hash recorded when it was erased.',
@@ -88,6 +94,13 @@ export class ErasureOperator extends Construct {
           sid: 'ReceiptKey',
           actions: ['secretsmanager:GetSecretValue'],
           resources: [this.receiptKey.secretArn],
+        }),
+        new PolicyStatement({
+          // The bucket, table and receipt key are encrypted with the stack's key: only through those services.
+          sid: 'DataKeyViaServices',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': ['s3', 'dynamodb', 'secretsmanager'].map((svc) => `${svc}.${stack.region}.amazonaws.com`) } },
         }),
         new PolicyStatement({
           sid: 'StackOutputs',

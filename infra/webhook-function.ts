@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, LogLevel, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ESBUILD_OPTIONS, REPO_ROOT, type WebhookFunctionSpec } from './functions.ts';
@@ -29,6 +30,10 @@ export interface WebhookFunctionProps {
   spec: WebhookFunctionSpec;
   environment: Record<string, string>;
   logRetention: RetentionDays;
+  /** Customer managed key of the function's log group. */
+  logKey: IKey;
+  /** Concurrency reserved for (and capping) this function; none when absent. */
+  reservedConcurrency?: number;
 }
 
 /**
@@ -45,7 +50,7 @@ export class WebhookFunction extends Construct {
   constructor(scope: Construct, id: string, props: WebhookFunctionProps) {
     super(scope, id);
     const { spec } = props;
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: props.logKey });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs the ${spec.name} webhook handler`,
@@ -65,6 +70,7 @@ export class WebhookFunction extends Construct {
       description: `${spec.name} webhook`,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: cdkBundling(),
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
     });
     // A stable logical id, so `sam local invoke <id>` in docs/deploy.md keeps working.
     (this.fn.node.defaultChild as CfnFunction).overrideLogicalId(`${spec.id}Function`);

@@ -1,27 +1,34 @@
-import { randomBytes } from 'node:crypto';
-import { SECRET_NAMES, type SecretName } from '#shared/config';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
- * The webhook secret holds one JSON object whose keys are exactly SECRET_NAMES.
- * CloudFormation's generateSecretString can generate only one key, so a small
- * custom resource (./handler.ts) runs this on create and update:
+ * The webhook secret holds one JSON object. Its CloudFormation template is
+ * frozen (infra/secret.ts): a template change would make CloudFormation
+ * generate a whole new value and wipe every key. Keys are therefore added by
+ * a small custom resource (./handler.ts), which runs this on create and on
+ * every update of its properties — and the properties carry the key list and
+ * its hash, so adding or renaming a key re-runs it:
  *
- * - values we can generate (the watsonx JWT secret and every URL token) are
- *   filled with 32 random bytes when missing or empty;
- * - values only the vendor's console can produce (Volubile and Synthflow
- *   signing secrets, the Synthflow API key) and the Engage Voice Basic
- *   credentials (webhook and recordings) are present as empty strings for the
- *   user to fill in;
- * - a value that is already set is never overwritten, so a user's edit or a
- *   rotation survives every later deploy;
- * - unknown keys are kept (harmless, and never destroyed by us).
+ * - a generated key (the watsonx JWT secret, every URL token) missing or
+ *   empty is filled with 32 random bytes;
+ * - any other key (values only a vendor's console can produce, Basic
+ *   credentials, previous values kept during a rotation) missing is added as
+ *   an empty string for the user to fill in;
+ * - a value that is set is never overwritten, so a user's edit or a rotation
+ *   survives every later deploy; keys no longer listed are kept.
  */
-export const GENERATED: readonly SecretName[] = [
-  'WATSONX_AUDIO_SECRET',
-  'VOLUBILE_WEBHOOK_TOKEN',
-  'SYNTHFLOW_WEBHOOK_TOKEN',
-  'ENGAGE_VOICE_TOKEN',
-];
+
+export interface KeyList {
+  /** Keys the filler generates when missing or empty. */
+  generated: readonly string[];
+  /** Keys created empty when missing. */
+  empty: readonly string[];
+}
+
+/** Changes whenever a key is added, removed, renamed or changes kind. */
+export function keyListHash(keys: KeyList): string {
+  const canonical = JSON.stringify({ generated: [...keys.generated].sort(), empty: [...keys.empty].sort() });
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
 
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
@@ -33,32 +40,41 @@ export interface FillResult {
   added: string[];
 }
 
-export function fillSecret(current: Record<string, unknown>, random: () => string = randomToken): FillResult {
+export function fillSecret(current: Record<string, unknown>, keys: KeyList, random: () => string = randomToken): FillResult {
   const value: Record<string, unknown> = { ...current };
   const added: string[] = [];
-  for (const name of SECRET_NAMES) {
+  for (const name of keys.generated) {
     const v = value[name];
-    const empty = typeof v !== 'string' || v.trim() === '';
-    if (!empty) continue;
-    if (GENERATED.includes(name)) {
-      value[name] = random();
-      added.push(name);
-    } else if (typeof v !== 'string') {
-      value[name] = '';
-      added.push(name);
-    }
+    if (typeof v === 'string' && v.trim() !== '') continue;
+    value[name] = random();
+    added.push(name);
+  }
+  for (const name of keys.empty) {
+    if (keys.generated.includes(name) || typeof value[name] === 'string') continue;
+    value[name] = '';
+    added.push(name);
   }
   return { value, added };
 }
 
-/** Parses a stored secret string; anything that is not a JSON object counts as empty. */
+export class StoredSecretError extends Error {
+  override name = 'StoredSecretError';
+}
+
+/**
+ * Parses the stored secret string. Anything but a JSON object is refused: it
+ * is a value someone wrote by hand, and overwriting it would destroy it.
+ */
 export function parseSecret(text: string | undefined): Record<string, unknown> {
-  if (!text) return {};
+  if (text === undefined || text === '') return {};
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return { ...parsed };
+    parsed = JSON.parse(text);
   } catch {
-    // fall through: start over from an empty object
+    throw new StoredSecretError('the stored webhook secret is not JSON; fix it by hand (a JSON object of keys and strings) and deploy again');
   }
-  return {};
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new StoredSecretError('the stored webhook secret is not a JSON object; fix it by hand and deploy again');
+  }
+  return { ...parsed };
 }

@@ -19,7 +19,7 @@ type Json = Record<string, unknown>;
 interface Resource { Type: string; Properties?: Json }
 
 function synth(context: Record<string, unknown>): { t: Template; resources: [string, Resource][]; outputs: Record<string, Json> } {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-compliance-')), context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-compliance-')), context: { 'aws:cdk:bundling-stacks': [], alarmEmail: 'ops@example.com', ...context } });
   const t = Template.fromStack(buildApp(app).stack);
   const json = t.toJSON() as { Resources: Record<string, Resource>; Outputs: Record<string, Json> };
   return { t, resources: Object.entries(json.Resources), outputs: json.Outputs };

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { readStackConfig, stackName } from '../../infra/config.ts';
-import { fillSecret, parseSecret, GENERATED } from '../../infra/secret-filler/fill.ts';
+import { fillSecret, keyListHash, parseSecret } from '../../infra/secret-filler/fill.ts';
+import { GENERATED, secretKeyList } from '../../infra/secret.ts';
 import { SECRET_NAMES } from '#shared/config';
 
 const ctx = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -30,12 +31,36 @@ describe('readStackConfig', () => {
     expect(() => readStackConfig(ctx({ rawExpirationDays: 20 }))).toThrow(/rawExpirationDays must be greater/);
     expect(() => readStackConfig(ctx({ alarmEmail: 'nope' }))).toThrow(/alarmEmail/);
   });
+
+  it('refuses a stage other than dev without an alarm target, naming both settings', () => {
+    expect(() => readStackConfig(ctx({ stage: 'prod', retentionDays: 365 }))).toThrow(/stage prod needs somewhere to send its alarms: set context alarmEmail .* or alarmTopicArn/);
+    expect(readStackConfig(ctx({ stage: 'prod', retentionDays: 365, alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' })).alarmTopicArn).toBe('arn:aws:sns:eu-west-1:123456789012:ops');
+    expect(() => readStackConfig(ctx({ stage: 'prod', retentionDays: 365, alarmTopicArn: 'ops-topic' }))).toThrow(/alarmTopicArn is not an SNS topic ARN/);
+    expect(readStackConfig(ctx({})).alarmTopicArn).toBeUndefined();
+  });
+
+  it('reserves audio concurrency outside dev by default, and reads the per-route and domain settings', () => {
+    expect(readStackConfig(ctx({})).audioReservedConcurrency).toBe(0);
+    const prod = readStackConfig(ctx({ stage: 'prod', retentionDays: 365, alarmEmail: 'ops@example.com' }));
+    expect(prod).toMatchObject({ audioReservedConcurrency: 10, audioThrottle: { rateLimit: 20, burstLimit: 40 }, auditTrail: false });
+    expect(readStackConfig(ctx({ audioReservedConcurrency: '25', audioThrottleRateLimit: 5, auditTrail: 'true' }))).toMatchObject({ audioReservedConcurrency: 25, audioThrottle: { rateLimit: 5 }, auditTrail: true });
+    expect(readStackConfig(ctx({ domainName: 'Hooks.Example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123' })).domain)
+      .toEqual({ name: 'hooks.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123' });
+    expect(readStackConfig(ctx({ domainName: 'hooks.example.com', hostedZoneId: 'Z123', hostedZoneName: 'example.com.' })).domain)
+      .toEqual({ name: 'hooks.example.com', hostedZone: { id: 'Z123', name: 'example.com' } });
+    expect(() => readStackConfig(ctx({ domainName: 'hooks.example.com' }))).toThrow(/domainName needs certificateArn .* or hostedZoneId/);
+    expect(() => readStackConfig(ctx({ domainName: 'hooks.example.com', hostedZoneId: 'Z1', hostedZoneName: 'other.org' }))).toThrow(/not inside hostedZoneName/);
+    expect(() => readStackConfig(ctx({ certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' }))).toThrow(/need domainName/);
+    expect(() => readStackConfig(ctx({ domainName: 'not a domain', certificateArn: 'x' }))).toThrow(/not a domain name/);
+  });
 });
 
 describe('fillSecret', () => {
-  it('fills every generated token and leaves vendor-made secrets empty for the user', () => {
+  const KEYS = secretKeyList();
+
+  it('fills every generated key and leaves vendor-made secrets empty for the user', () => {
     let n = 0;
-    const { value, added } = fillSecret({}, () => `r${++n}`);
+    const { value, added } = fillSecret({}, KEYS, () => `r${++n}`);
     expect(Object.keys(value).sort()).toEqual([...SECRET_NAMES].sort());
     for (const name of GENERATED) expect(value[name]).toMatch(/^r\d$/);
     expect(value.VOLUBILE_WEBHOOK_SECRET).toBe('');
@@ -46,19 +71,32 @@ describe('fillSecret', () => {
 
   it('never overwrites a value that is set, and keeps unknown keys', () => {
     const current = { WATSONX_AUDIO_SECRET: 'from-cfn', ENGAGE_VOICE_TOKEN: 'user-set', VOLUBILE_WEBHOOK_SECRET: 'vendor', extra: 'x', VOLUBILE_WEBHOOK_TOKEN: '  ' };
-    const { value, added } = fillSecret(current, () => 'generated');
+    const { value, added } = fillSecret(current, KEYS, () => 'generated');
     expect(value).toMatchObject({ WATSONX_AUDIO_SECRET: 'from-cfn', ENGAGE_VOICE_TOKEN: 'user-set', VOLUBILE_WEBHOOK_SECRET: 'vendor', extra: 'x', VOLUBILE_WEBHOOK_TOKEN: 'generated' });
     // Rotation keys (previous values, the live watsonx secret, environment bindings) start empty, never generated.
     const rotationKeys = SECRET_NAMES.filter((n) => n.endsWith('_PREVIOUS') || n.endsWith('_ENVIRONMENT_ID') || n === 'WATSONX_AUDIO_SECRET_LIVE');
     expect(added.sort()).toEqual(['ENGAGE_VOICE_BASIC_AUTH', 'ENGAGE_VOICE_RECORDING_AUTH', 'SYNTHFLOW_API_KEY', 'SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', ...rotationKeys].sort());
     for (const name of rotationKeys) expect(value[name], name).toBe('');
-    expect(fillSecret(value).added).toEqual([]);
+    expect(fillSecret(value, KEYS).added).toEqual([]);
   });
 
-  it('generates 256-bit URL-safe tokens and treats a non-object secret as empty', () => {
-    const { value } = fillSecret(parseSecret('not json'));
+  it('adds only the new keys of a changed key list, and the list hash moves with it', () => {
+    const before = fillSecret({}, KEYS, () => 'old').value;
+    const changed = { generated: [...KEYS.generated, 'VAPI_WEBHOOK_TOKEN'], empty: [...KEYS.empty, 'NEWVENDOR_WEBHOOK_SECRET'] };
+    const { value, added } = fillSecret(before, changed, () => 'new');
+    expect(added.sort()).toEqual(['NEWVENDOR_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN']);
+    expect(value).toEqual({ ...before, VAPI_WEBHOOK_TOKEN: 'new', NEWVENDOR_WEBHOOK_SECRET: '' });
+    expect(keyListHash(changed)).not.toBe(keyListHash(KEYS));
+    expect(keyListHash({ generated: [...KEYS.generated].reverse(), empty: KEYS.empty })).toBe(keyListHash(KEYS));
+    expect(keyListHash({ generated: KEYS.generated.slice(1), empty: [...KEYS.empty, KEYS.generated[0]!] })).not.toBe(keyListHash(KEYS));
+  });
+
+  it('generates 256-bit URL-safe tokens and refuses a stored value that is not a JSON object', () => {
+    const { value } = fillSecret(parseSecret(''), KEYS);
     expect(String(value.ENGAGE_VOICE_TOKEN)).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(parseSecret('[1,2]')).toEqual({});
+    expect(() => parseSecret('not json')).toThrow(/not JSON/);
+    expect(() => parseSecret('[1,2]')).toThrow(/not a JSON object/);
+    expect(() => parseSecret('"text"')).toThrow(/not a JSON object/);
     expect(parseSecret('{"A":"b"}')).toEqual({ A: 'b' });
   });
 });
