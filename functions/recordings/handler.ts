@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createSecretsProvider } from '#shared/config';
+import { createSecretsProvider } from '#shared/secrets';
 import { delayRecordingMessage } from '#shared/recording-queue';
 import { Logger } from '#shared/log';
 import { readWorkerSettings } from './settings.ts';
@@ -16,6 +16,8 @@ import { processBatch } from './worker.ts';
 
 const settings = readWorkerSettings();
 const secrets = createSecretsProvider();
+// Fetched during init, as for the webhook functions (#shared/secrets).
+await secrets.ready;
 // Streams, not webhook answers: generous per-request limits, the fetch policy bounds the vendor side.
 const s3 = new S3Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 60_000 } });
 const ddb = DynamoDBDocumentClient.from(
