@@ -22,6 +22,8 @@ export interface ColdRun {
   processToMainMs: number;
   loadMs: number;
   firstResponseMs: number;
+  /** The same event served again by the same (now warm) process. */
+  secondResponseMs?: number;
   wallMs: number;
   statusCode?: number;
   body?: string;
@@ -32,6 +34,7 @@ export interface ColdResult {
   runs: ColdRun[];
   loadMs: number;
   firstResponseMs: number;
+  secondResponseMs: number;
   wallMs: number;
   statusCodes: number[];
   sampleBody?: string;
@@ -50,11 +53,13 @@ export function parseChildResult(stdout: string): Omit<ColdRun, 'wallMs'> {
     return v;
   };
   const status: unknown = Reflect.get(parsed, 'statusCode');
+  const second: unknown = Reflect.get(parsed, 'secondResponseMs');
   const body: unknown = Reflect.get(parsed, 'body');
   return {
     processToMainMs: num('processToMainMs'),
     loadMs: num('loadMs'),
     firstResponseMs: num('firstResponseMs'),
+    ...(typeof second === 'number' ? { secondResponseMs: second } : {}),
     ...(typeof status === 'number' ? { statusCode: status } : {}),
     ...(typeof body === 'string' ? { body } : {}),
   };
@@ -98,6 +103,7 @@ export async function coldStarts(subjects: ColdSubject[], runs: number, env: Rec
       runs: rs,
       loadMs: median(rs.map((x) => x.loadMs)),
       firstResponseMs: median(rs.map((x) => x.firstResponseMs)),
+      secondResponseMs: median(rs.map((x) => x.secondResponseMs ?? Number.NaN)),
       wallMs: median(rs.map((x) => x.wallMs)),
       statusCodes: [...new Set(rs.map((x) => x.statusCode ?? 0))],
       ...(rs[0]?.body !== undefined ? { sampleBody: rs[0].body } : {}),

@@ -8,9 +8,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { MiddyParsed } from './peer/middy-peer.ts';
+import { createIbmSamplePeer, withAudioFilename } from './peer/ibm-sample.ts';
 import { setLogSink } from '#shared/log';
 import { timeSideBySide, type Subject, type Timed } from './lib/timing.ts';
-import { ROOT, benchEnv } from './lib/events.ts';
+import { ROOT, benchEnv, BENCH_SECRETS } from './lib/events.ts';
 
 /**
  * The warm hot path with storage excluded. The real handler module (the one
@@ -120,6 +121,12 @@ export interface HotResult {
   /** middy + SHA-256 of the audio (we hash the audio too): the like-for-like peer. */
   middyHashed?: Timed;
   middyIntact?: boolean;
+  /** IBM's sample path (bench/peer/ibm-sample.ts) and our handler, both on the event with a filename on the audio part. */
+  ibm?: Timed;
+  oursOnIbmBytes?: Timed;
+  ibmIntact?: boolean;
+  /** What the sample answers to the documented (filename-less) audio part. */
+  ibmDocumentedStatus?: number;
   extras: Timed[];
 }
 
@@ -145,6 +152,7 @@ export async function audioHandlerForTiming(): Promise<Handler> {
 export async function hotPath(cases: HotCase[], plan: { rounds: number; targetBatchMs: number; workDir: string }): Promise<HotResult[]> {
   const results: HotResult[] = [];
   const peer = await loadMiddyPeer(plan.workDir);
+  const ibm = createIbmSamplePeer(BENCH_SECRETS.WATSONX_AUDIO_SECRET);
   for (const c of cases) {
     const first = await c.handler(c.event);
     const b64 = c.event.isBase64Encoded ? c.event.body ?? '' : bodyBytes(c.event).toString('base64');
@@ -153,7 +161,15 @@ export async function hotPath(cases: HotCase[], plan: { rounds: number; targetBa
       { name: 'floor', run: floorOf(b64) },
     ];
     let middyIntact: boolean | undefined;
+    let ibmIntact: boolean | undefined;
+    let ibmDocumentedStatus: number | undefined;
     if (c.audio) {
+      const ibmEvent = withAudioFilename(c.event);
+      const sample = await ibm(ibmEvent);
+      ibmIntact = sample.status === 200 && sample.audio !== undefined && sample.audio.equals(c.audio);
+      ibmDocumentedStatus = (await ibm(c.event)).status;
+      subjects.push({ name: 'ibm', run: () => ibm(ibmEvent) });
+      subjects.push({ name: 'ours-on-ibm-bytes', run: () => c.handler(ibmEvent) });
       const parsed = await peer(c.event);
       middyIntact = parsed.audio !== undefined && parsed.audio.equals(c.audio);
       subjects.push({ name: 'middy', run: () => peer(c.event) });
@@ -178,6 +194,8 @@ export async function hotPath(cases: HotCase[], plan: { rounds: number; targetBa
     if (!handler || !floor) throw new Error('timing lost a subject');
     const middyT = get('middy');
     const middyHashed = get('middy+sha256');
+    const ibmT = get('ibm');
+    const oursOnIbmBytes = get('ours-on-ibm-bytes');
     results.push({
       name: c.name,
       bodyBytes: bodyBytes(c.event).length,
@@ -187,6 +205,10 @@ export async function hotPath(cases: HotCase[], plan: { rounds: number; targetBa
       ...(middyT ? { middy: middyT } : {}),
       ...(middyHashed ? { middyHashed } : {}),
       ...(middyIntact !== undefined ? { middyIntact } : {}),
+      ...(ibmT ? { ibm: ibmT } : {}),
+      ...(oursOnIbmBytes ? { oursOnIbmBytes } : {}),
+      ...(ibmIntact !== undefined ? { ibmIntact } : {}),
+      ...(ibmDocumentedStatus !== undefined ? { ibmDocumentedStatus } : {}),
       extras: (c.extras ?? []).map((e) => get(e.name)).filter((t): t is Timed => t !== undefined),
     });
   }

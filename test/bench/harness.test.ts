@@ -5,8 +5,9 @@ import { timeSideBySide } from '../../bench/lib/timing.ts';
 import { contributorsOf, packageOf, FUNCTIONS, CDK_LIKE_OPTIONS } from '../../bench/bundle.ts';
 import { parseChildResult } from '../../bench/cold.ts';
 import { floorOf, bodyBytes, loadMiddyPeer } from '../../bench/hot.ts';
-import { configFor, hotFindings } from '../../bench/run.ts';
-import { mulawAudio, watsonxEvent, watsonxBody, largestAcceptedAudioBytes, volubileEvent, engageEvent } from '../../bench/lib/events.ts';
+import { configFor, hotFindings, roundTripTable, jwtTable } from '../../bench/run.ts';
+import { createIbmSamplePeer, withAudioFilename } from '../../bench/peer/ibm-sample.ts';
+import { mulawAudio, watsonxEvent, watsonxBody, largestAcceptedAudioBytes, volubileEvent, engageEvent, BENCH_SECRETS } from '../../bench/lib/events.ts';
 import { decodeWithLengthCheck, decodeWithRegex, agreeOnRandomInputs, SAMPLES } from '../../bench/experiments/base64-validation.ts';
 import { MAX_BODY_BYTES, decodeEvent } from '#shared/request';
 import { mkdtempSync } from 'node:fs';
@@ -79,6 +80,39 @@ describe('cold-start child protocol', () => {
     const out = parseChildResult('{"level":"info"}\nBENCH_RESULT {"processToMainMs":30,"loadMs":80,"firstResponseMs":12,"statusCode":200}\n');
     expect(out).toMatchObject({ loadMs: 80, firstResponseMs: 12, statusCode: 200 });
     expect(() => parseChildResult('nothing here')).toThrow(/no result/);
+  });
+
+  it('carries the warm second invocation when the child reports it', () => {
+    const out = parseChildResult('BENCH_RESULT {"processToMainMs":30,"loadMs":80,"firstResponseMs":120,"secondResponseMs":60,"statusCode":200}\n');
+    expect(out.secondResponseMs).toBe(60);
+    expect(parseChildResult('BENCH_RESULT {"processToMainMs":30,"loadMs":80,"firstResponseMs":12}').secondResponseMs).toBeUndefined();
+  });
+});
+
+describe('IBM sample peer', () => {
+  it('takes the audio as a file only with a filename, refuses a bad JWT, and hashes what it got', async () => {
+    const audio = mulawAudio(20_000, 5);
+    const event = await watsonxEvent({ audio });
+    const peer = createIbmSamplePeer(BENCH_SECRETS.WATSONX_AUDIO_SECRET);
+    const named = await peer(withAudioFilename(event));
+    expect(named.status).toBe(200);
+    expect(named.audio?.equals(audio)).toBe(true);
+    expect(named.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect((await peer(event)).status).toBe(500);
+    expect((await peer({ ...event, headers: { ...event.headers, authorization: 'Bearer a.b.c' } })).status).toBe(400);
+    expect(bodyBytes(withAudioFilename(event)).indexOf(audio)).toBeGreaterThan(0);
+  });
+});
+
+describe('round-trip and JWT tables', () => {
+  it('one row per measured delivery and per library, with the ratio column', () => {
+    const cfg = configFor(['--quick']);
+    const trips = roundTripTable([{ source: 'Volubile', kind: 'new', waitMs: 55, floorMs: 50, s3Requests: 1, dynamoRequests: 'PutItem', statuses: [200] }], cfg);
+    expect(trips.rows).toEqual([['Volubile', 'new', expect.any(String), expect.any(String), '1.10×', '1', 'PutItem', '200']]);
+    const t = { name: 'jose (current)', ms: 0.1, rounds: [0.1], cpuMs: 0.05 };
+    const jwt = jwtTable([{ name: 'jose (current)', warm: t, bundleBytes: 14_000, importMs: 3 }], cfg);
+    expect(jwt.rows[0]?.[0]).toBe('jose (current)');
+    expect(jwt.columns).toHaveLength(jwt.rows[0]?.length ?? 0);
   });
 });
 
@@ -158,5 +192,6 @@ describe('configuration', () => {
     expect(configFor([]).coldRuns).toBeGreaterThanOrEqual(15);
     expect(configFor(['--quick']).quick).toBe(true);
     expect(configFor(['--quick']).e2eDeliveries).toBeLessThan(configFor([]).e2eDeliveries);
+    expect(configFor(['--quick']).roundTripRuns).toBeLessThan(configFor([]).roundTripRuns);
   });
 });
