@@ -26,7 +26,8 @@ const USAGE = `Usage: npm run calls -- <command> [options]
 
 Commands:
   list [--day YYYY-MM-DD] [--phone <number>] [--source <source>] [--limit N] [--days N]
-                                  calls, newest first (default: the last ${DEFAULT_DAYS} days, 20 calls)
+                                  calls, newest first (default: 20 calls started or received in
+                                  the last ${DEFAULT_DAYS} days; --day: started that UTC day)
   show <source> <callId>          one call: items, recordings, transcript, extracted data
   audio <source> <callId> [--out <dir>] [--force]
                                   write each stored recording as a WAV file (default dir: .);
@@ -152,7 +153,12 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
       } else {
         io.out(result.calls.length ? listTable(result.calls, fmt) : 'No calls found.');
         const first = result.searched.at(-1);
-        const range = list.phone ? 'by phone' : result.searched.length > 1 ? `days ${first} … ${result.searched[0]}` : `day ${result.searched[0] ?? ''}`;
+        const days = result.searched.length > 1 ? `days ${first} … ${result.searched[0]}` : `day ${result.searched[0] ?? ''}`;
+        // Say which window this is: a default list also holds calls received in it whatever their start.
+        const range = list.phone ? 'by phone'
+          : list.day ? `started on ${days}`
+            : result.receivedSearched === false ? `started on ${days} (this table has no ByReceived index, so calls received then but started earlier are missing)`
+              : `${days}, started or received then, newest received first`;
         io.err(`${result.calls.length} call(s), ${range}, ${result.queries} queries + ${result.calls.length} call reads, ${Date.now() - started} ms, from ${target.description}`);
       }
       return 0;

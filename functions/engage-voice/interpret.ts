@@ -89,7 +89,9 @@ function recordingOf(field: string, url: string): Recording {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new BadRequest(`${field} must be an http(s) URL`, 'invalid_payload');
   }
-  return { id: `url-${shortHash(url)}`, sourceUrl: url, contentType: guessAudioType(url) };
+  // Stored as the URL parser writes it (controls and bidi characters percent-encoded), like Synthflow's;
+  // the id stays the hash of the value sent, so a re-delivery keeps its recording id.
+  return { id: `url-${shortHash(url)}`, sourceUrl: parsed.href, contentType: guessAudioType(url) };
 }
 
 function agentName(p: EngagePayload): string | undefined {

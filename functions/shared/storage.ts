@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailable } from './errors.ts';
 import type { CallRecord, NormalizedCall, Source } from './model.ts';
-import { TABLE_SCHEMA, TTL_ATTRIBUTE, HOLD_ATTRIBUTE, callPk, dayPk, phonePk } from './table.ts';
+import { TABLE_SCHEMA, TTL_ATTRIBUTE, HOLD_ATTRIBUTE, callPk, dayPk, phonePk, receivedPk } from './table.ts';
 import { fitRecord, type IndexValue } from './item-fit.ts';
 import { isValidE164 } from './phone.ts';
 import { type Logger, errorFields } from './log.ts';
@@ -163,6 +163,8 @@ export interface IndexItem {
   GSI1SK: string;
   GSI2PK?: string;
   GSI2SK?: string;
+  GSI3PK: string;
+  GSI3SK: string;
   source: Source;
   callId: string;
   version: number;
@@ -191,6 +193,8 @@ export function indexItem(
     GSI1PK: dayPk(at.slice(0, 10)),
     GSI1SK: sortKey,
     ...(e164 ? { GSI2PK: phonePk(e164), GSI2SK: sortKey } : {}),
+    GSI3PK: receivedPk(record.receivedAt.slice(0, 10)),
+    GSI3SK: `${record.receivedAt}#${record.source}#${record.callId}#${sk}`,
     source: record.source,
     callId: record.callId,
     version,

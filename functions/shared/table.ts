@@ -10,6 +10,8 @@
  * Indexes:
  *   ByDay    GSI1PK = DAY#<yyyy-mm-dd> (UTC day the call started), GSI1SK = <startedAt>#<source>#<callId>#<SK>
  *   ByPhone  GSI2PK = PHONE#<customer E.164>,                     GSI2SK = same as GSI1SK
+ *   ByReceived GSI3PK = RECEIVED#<yyyy-mm-dd> (UTC day of the delivery), GSI3SK = <receivedAt>#<source>#<callId>#<SK>
+ *            (so a call delivered today is listed even when it started long ago)
  */
 
 export const TABLE_SCHEMA = {
@@ -18,6 +20,7 @@ export const TABLE_SCHEMA = {
   indexes: {
     byDay: { indexName: 'ByDay', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
     byPhone: { indexName: 'ByPhone', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+    byReceived: { indexName: 'ByReceived', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
   },
 } as const;
 
@@ -37,6 +40,10 @@ export function callPk(source: string, callId: string): string {
 
 export function dayPk(isoDay: string): string {
   return `DAY#${isoDay}`;
+}
+
+export function receivedPk(isoDay: string): string {
+  return `RECEIVED#${isoDay}`;
 }
 
 export function phonePk(e164: string): string {

@@ -2,12 +2,13 @@ import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Source } from '#shared/model';
-import { TABLE_SCHEMA, callPk, dayPk, phonePk } from '#shared/table';
+import { TABLE_SCHEMA, callPk, dayPk, phonePk, receivedPk } from '#shared/table';
 import { parseItem, mergeItems, callKey, type CallItem, type GroupedCall } from './model.ts';
 
 /**
  * Reads calls back from the storage the handlers write: Query on the table's
- * key and on its ByDay / ByPhone indexes, never a Scan, and GetObject for audio.
+ * key and on its ByDay / ByReceived / ByPhone indexes, never a Scan, and
+ * GetObject for audio.
  */
 
 export interface CallReaderOptions {
@@ -36,6 +37,12 @@ export interface ListResult {
   searched: string[];
   /** Queries sent, to keep the tool honest about its cost. */
   queries: number;
+  /**
+   * Without day or phone the window is "started or received in those days":
+   * false when the table has no ByReceived index (created before it existed),
+   * so only start days were searched.
+   */
+  receivedSearched?: boolean;
 }
 
 export const DEFAULT_DAYS = 30;
@@ -105,21 +112,36 @@ export class CallReader {
       const { partitionKey, sortKey, indexName } = TABLE_SCHEMA.indexes.byPhone;
       searched.push(phonePk(opts.phone));
       await this.queryPages(this.indexQuery(indexName, partitionKey, phonePk(opts.phone), opts, opts.day ? { name: sortKey, prefix: opts.day } : undefined), take);
+    } else if (opts.day) {
+      searched.push(opts.day);
+      await this.walkDays(TABLE_SCHEMA.indexes.byDay, dayPk, [opts.day], opts, take);
     } else {
-      const { partitionKey, indexName } = TABLE_SCHEMA.indexes.byDay;
-      const days = opts.day ? [opts.day] : daysBack(opts.today ?? new Date(), opts.days ?? DEFAULT_DAYS);
-      walk: for (let i = 0; i < days.length; i += DAY_BATCH) {
-        const batch = days.slice(i, i + DAY_BATCH);
-        // Fetch a week at once, consume it day by day, newest first: stop at the limit.
-        const results = await Promise.all(batch.map((day) => this.firstPages(indexName, partitionKey, dayPk(day), opts)));
-        for (const [j, day] of batch.entries()) {
-          searched.push(day);
-          const result = results[j];
-          if (!result) continue;
-          if (take(result.items)) break walk;
-          if (result.next && await this.queryPages({ ...this.indexQuery(indexName, partitionKey, dayPk(day), opts), ExclusiveStartKey: result.next }, take)) break walk;
+      // The window: calls that started in those days, and calls received in them whatever their start
+      // (an old export replayed today, a vendor clock far off): a call just received is always listed.
+      const days = daysBack(opts.today ?? new Date(), opts.days ?? DEFAULT_DAYS);
+      searched.push(...await this.walkDays(TABLE_SCHEMA.indexes.byDay, dayPk, days, opts, take));
+      let received = true;
+      const seenReceived = new Set<string>();
+      const takeReceived = (items: CallItem[]): boolean => {
+        for (const { record } of items) {
+          const key = callKey(record.source, record.callId);
+          if (seenReceived.has(key)) continue;
+          seenReceived.add(key);
+          if (!seen.has(key)) { seen.add(key); order.push({ source: record.source, callId: record.callId }); }
+          if (seenReceived.size >= opts.limit) return true;
         }
+        return false;
+      };
+      try {
+        await this.walkDays(TABLE_SCHEMA.indexes.byReceived, receivedPk, days, opts, takeReceived);
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'ValidationException')) throw err;
+        received = false; // a table created before the ByReceived index
       }
+      const calls = (await Promise.all(order.map((c) => this.getCall(c.source, c.callId)))).filter((c) => c !== undefined);
+      // Newest delivery first, so what just arrived is on top whatever its start time.
+      calls.sort((a, b) => b.call.receivedAt.localeCompare(a.call.receivedAt));
+      return { calls: calls.slice(0, Math.max(opts.limit, 0)), searched, queries: this.queries - before, receivedSearched: received };
     }
 
     const calls = await Promise.all(order.map((c) => this.getCall(c.source, c.callId)));
@@ -128,6 +150,24 @@ export class CallReader {
       searched,
       queries: this.queries - before,
     };
+  }
+
+  /** Walks day partitions of an index newest first, a week of first pages at a time, until `take` has enough; returns the days searched. */
+  private async walkDays(index: { indexName: string; partitionKey: string }, pk: (day: string) => string, days: string[], opts: ListOptions, take: (items: CallItem[]) => boolean): Promise<string[]> {
+    const { partitionKey, indexName } = index;
+    const searched: string[] = [];
+    for (let i = 0; i < days.length; i += DAY_BATCH) {
+      const batch = days.slice(i, i + DAY_BATCH);
+      const results = await Promise.all(batch.map((day) => this.firstPages(indexName, partitionKey, pk(day), opts)));
+      for (const [j, day] of batch.entries()) {
+        searched.push(day);
+        const result = results[j];
+        if (!result) continue;
+        if (take(result.items)) return searched;
+        if (result.next && await this.queryPages({ ...this.indexQuery(indexName, partitionKey, pk(day), opts), ExclusiveStartKey: result.next }, take)) return searched;
+      }
+    }
+    return searched;
   }
 
   /** The bytes of an object in our bucket. */

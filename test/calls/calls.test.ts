@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type Io } from '../../scripts/calls.ts';
 import { isWav } from '../../scripts/calls/wav.ts';
-import { configureHandlers, scenario, invoke, type Scenario } from './support.ts';
+import { randomUUID } from 'node:crypto';
+import { volubileRequest } from '../../scripts/lib/requests.ts';
+import { configureHandlers, scenario, invoke, SECRETS, type Scenario } from './support.ts';
 
 /**
  * The calls command against the embedded servers, with data stored by the real
@@ -59,7 +61,7 @@ describe('calls list', () => {
     // aligned columns: the SOURCE column starts at the same offset on every line
     const col = lines[0]!.indexOf('SOURCE');
     for (const l of lines.slice(1)) expect(l.slice(col)).toMatch(/^(watsonx|volubile|synthflow|engage-voice)/);
-    expect(err).toMatch(/4 call\(s\), day/);
+    expect(err).toMatch(/4 call\(s\), started on day/);
   });
 
   it('masks phone numbers unless --reveal', async () => {
@@ -90,6 +92,27 @@ describe('calls list', () => {
     const { code, err } = await run('list', '--days', '3', '--source', 'volubile');
     expect(code, err).toBe(0);
     expect(err).toContain(`days ${twoDaysAgo} … ${today},`);
+  });
+
+  it('lists a call received just now whose start is years old, newest received first, and says the window', async () => {
+    const id = `old-start-${randomUUID()}`;
+    const body = Buffer.from(JSON.stringify({ id, status: 'COMPLETED', phone: '+33612345678', startTime: '2003-05-04T10:00:00Z' }));
+    const res = await invoke(volubileRequest(body, { secret: SECRETS.VOLUBILE_WEBHOOK_SECRET }));
+    expect(res.statusCode, String(res.body)).toBe(200);
+    // (other test files store calls in the same table meanwhile: look for ours, and check the order)
+    const { code, out } = await run('list', '--json', '--limit', '1000');
+    expect(code).toBe(0);
+    const calls = JSON.parse(out) as { call: { callId: string; receivedAt: string } }[];
+    expect(calls.map((c) => c.call.callId)).toContain(id);
+    const received = calls.map((c) => c.call.receivedAt);
+    expect([...received].sort().reverse()).toEqual(received);
+    const text = await run('list', '--limit', '1000');
+    expect(text.out.split('\n').find((l) => l.includes(id))).toMatch(/^2003-05-04 10:00:00Z/);
+    expect(text.err).toMatch(/days \d{4}-\d{2}-\d{2} … \d{4}-\d{2}-\d{2}, started or received then, newest received first/);
+    // --day still means the day the call started
+    const day = await run('list', '--day', '2003-05-04', '--source', 'volubile', '--json');
+    expect((JSON.parse(day.out) as { call: { callId: string } }[]).map((c) => c.call.callId)).toContain(id);
+    expect((await run('list', '--day', '2003-05-04', '--source', 'volubile')).err).toMatch(/started on day 2003-05-04/);
   });
 
   it('refuses bad arguments with usage, before touching storage', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { configureHandlers, scenario, SECRETS, type Scenario } from '../calls/support.ts';
-import { volubileRequest } from '../../scripts/lib/requests.ts';
+import { randomInt } from 'node:crypto';
+import { engageVoiceRequest, volubileRequest } from '../../scripts/lib/requests.ts';
 import { startInboxServer, send } from './support.ts';
 
 /**
@@ -153,5 +154,61 @@ describe('inbox page', () => {
     expect(await li.locator('.summary').textContent()).toBe('<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>');
     expect(await li.locator('img, script, b, a[href^="javascript"]').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  });
+
+  it('shows a vendor link by its host, the full URL escaped on hover; bidi overrides in any text are neutralized and isolated', async () => {
+    const uii = Array.from({ length: 30 }, () => randomInt(0, 10)).join('');
+    const spoof = 'https://attacker.example/r.wav#\u202Emoc.knab-ruoy@//:sptth';
+    const req = engageVoiceRequest({
+      uii, agent_id: '7', agent_first_name: 'Eve\u202E', ani: '6175550142', call_start: new Date().toISOString().slice(0, 19).replace('T', ' '),
+      duration: '10', disposition: 'Sold\u202E', recording_url: spoof,
+    }, 'json', { token: SECRETS.ENGAGE_VOICE_TOKEN });
+    const res = await send(srv.url, req);
+    expect(res.status, res.body).toBe(200);
+    const li = page.locator(callSelector('engage-voice', uii));
+    await li.waitFor({ timeout: 10_000 });
+    await li.locator('button.open').click();
+    const link = li.locator('.recordings a');
+    await link.waitFor({ timeout: 10_000 });
+    expect(await link.textContent()).toBe('attacker.example');
+    const title = await link.getAttribute('title');
+    const href = await link.getAttribute('href');
+    expect(title).toContain('attacker.example');
+    for (const v of [title, href, await li.textContent()]) expect(v).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(await li.textContent()).toContain('Eve\\u202E');
+    // user text is isolated: the agent name sits in its own <bdi>, so even an unneutralized override could not reorder the line
+    expect(await li.locator('.call-head bdi', { hasText: 'Eve\\u202E' }).count()).toBe(1);
+    expect(await li.locator('.callid bdi').textContent()).toBe(uii);
+  });
+
+  it('lists a call received now whose start is years old, and says which window it shows', async () => {
+    const id = `old-start-${Date.now()}`;
+    const body = Buffer.from(JSON.stringify({ id, status: 'COMPLETED', startTime: '2003-05-04T10:00:00Z', summary: 'replayed from an old export' }));
+    expect((await send(srv.url, volubileRequest(body, { secret: SECRETS.VOLUBILE_WEBHOOK_SECRET }))).status).toBe(200);
+    await page.locator(callSelector('volubile', id)).waitFor({ timeout: 10_000 });
+    await page.reload();
+    await page.waitForSelector('body[data-loaded="true"]');
+    await page.locator(callSelector('volubile', id)).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#calls-window').textContent()).toMatch(/started in the last 7 days, and every call received since this server started/);
+    await page.waitForSelector('#live[data-state="live"]');
+  });
+
+  it('updates one call per event: a delivery fetches that call alone, refused junk fetches nothing', async () => {
+    const urls: string[] = [];
+    const onRequest = (r: { url(): string }) => { if (r.url().includes('/inbox/api/')) urls.push(new URL(r.url()).pathname + new URL(r.url()).search); };
+    page.on('request', onRequest);
+    try {
+      for (let i = 0; i < 20; i++) expect((await send(srv.url, volubileRequest(Buffer.from('{}'), {}))).status).toBe(401);
+      await expect.poll(() => page.locator('#rejected tr.rejection').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
+      expect(urls).toEqual([]);
+      const id = `incremental-${Date.now()}`;
+      const body = Buffer.from(JSON.stringify({ id, status: 'COMPLETED', startTime: new Date().toISOString() }));
+      expect((await send(srv.url, volubileRequest(body, { secret: SECRETS.VOLUBILE_WEBHOOK_SECRET }))).status).toBe(200);
+      await page.locator(callSelector('volubile', id)).waitFor({ timeout: 10_000 });
+      expect(urls).toEqual([`/inbox/api/call?source=volubile&callId=${id}&part=summary`]);
+      expect(await page.locator('li.call').first().getAttribute('data-call-id')).toBe(id);
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 });
