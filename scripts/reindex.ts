@@ -22,7 +22,7 @@ import { isSource } from './reindex/archive.ts';
  * standard SDK environment, which is why it is imported only after that is set.
  */
 
-const USAGE = 'usage: npm run reindex [-- --source watsonx|volubile|synthflow|engage-voice] [--since yyyy-mm-dd] [--stack <name>] [--concurrency n]';
+const USAGE = 'usage: npm run reindex [-- --source watsonx|volubile|synthflow|engage-voice|vapi] [--since yyyy-mm-dd] [--stack <name>] [--concurrency n]';
 
 async function stackNames(stackName: string): Promise<{ bucketName: string; tableName: string; retentionDays?: string }> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
@@ -106,6 +106,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify({
       scanned: report.scanned,
       ...report.outcomes,
+      notCalls: report.notCalls,
       bySource: report.bySource,
       failed: report.failed.length,
       keyMismatches: report.keyMismatches.length,

@@ -1,12 +1,12 @@
 import { webhookHandler } from '#shared/handler';
 import { NotFound, UnsupportedMediaType } from '#shared/errors';
 import type { WebhookRequest } from '#shared/request';
-import { store } from '#shared/storage';
+import { archiveOnly, store } from '#shared/storage';
 import { queueRecordings } from '#shared/recording-queue';
 import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
 
 /**
- * POST /call-completed/{provider}: Volubile and Synthflow post-call webhooks.
+ * POST /call-completed/{provider}: Volubile, Synthflow and Vapi post-call webhooks.
  * provider → content type → authenticate (raw bytes) → interpret → store → respond.
  * JSON sources have no best-effort index write: storage down is a 503 the vendor retries.
  */
@@ -58,19 +58,31 @@ export const handler = webhookHandler(
     const provider = providerFor(req);
     requireJson(req);
     const previous = provider.authenticate(req, await secrets());
-    const { call, sk, version } = provider.interpret(req.body, {
+    const ctx = {
       engageTimeZone: settings.engageTimeZone,
       defaultPhoneRegion: settings.defaultPhoneRegion,
       receivedAt: req.receivedAt,
-    });
-    const result = await store(settings, {
-      call,
-      sk,
-      version,
-      // The archive keeps the sender's content type (DESIGN.md §4); none sent means JSON was accepted.
-      raw: { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' },
-      receivedAt: req.receivedAt,
-    }, log);
+    };
+    const read = provider.read ? provider.read(req.body, ctx) : provider.interpret(req.body, ctx);
+    // The archive keeps the sender's content type (DESIGN.md §4); none sent means JSON was accepted.
+    const raw = { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' };
+    if ('notACall' in read) {
+      await archiveOnly(settings, { source: provider.source, id: read.callId ?? 'no-call', raw, receivedAt: req.receivedAt }, log);
+      return {
+        source: provider.source,
+        outcome: 'not-a-call',
+        previous,
+        body: {
+          source: provider.source,
+          indexed: false,
+          messageType: read.messageType,
+          ...(read.callId ? { callId: read.callId } : {}),
+          message: `archived, not indexed: a ${read.messageType} message is not a call`,
+        },
+      };
+    }
+    const { call, sk, version } = read;
+    const result = await store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log);
     await queueRecordings(settings.recordingsQueueUrl, result.outcome, call, sk, log);
     return { source: provider.source, outcome: result.outcome, previous, body: { source: provider.source, callId: call.callId } };
   },

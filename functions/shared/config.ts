@@ -75,6 +75,8 @@ export const CREDENTIAL_NAMES = [
   'SYNTHFLOW_WEBHOOK_TOKEN',
   'ENGAGE_VOICE_TOKEN',
   'ENGAGE_VOICE_BASIC_AUTH',
+  'VAPI_WEBHOOK_SECRET',
+  'VAPI_WEBHOOK_TOKEN',
 ] as const;
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 export type PreviousName = `${CredentialName}_PREVIOUS`;

@@ -26,7 +26,8 @@ export interface Invocation {
 export interface Accepted {
   /** Which source the delivery was for (metrics dimension). */
   source: string;
-  outcome: Outcome;
+  /** `not-a-call`: an authenticated delivery kept in the S3 archive that is not a call (Vapi's other server messages). */
+  outcome: Outcome | 'not-a-call';
   /** Extra fields for the response body (ids, keys); nothing secret. */
   body?: Record<string, unknown>;
   statusCode?: number;
@@ -41,8 +42,8 @@ export interface HandlerOptions {
   sourceOf?: (req: WebhookRequest) => string;
 }
 
-const METRIC_OF: Record<Outcome, string> = {
-  stored: 'Accepted', duplicate: 'Duplicate', stale: 'Stale', archived: 'IndexWriteFailed',
+const METRIC_OF: Record<Outcome | 'not-a-call', string> = {
+  stored: 'Accepted', duplicate: 'Duplicate', stale: 'Stale', archived: 'IndexWriteFailed', 'not-a-call': 'NotACall',
 };
 
 /** What a sender (or the user replaying) reads when the bytes are safe but the index write failed. */

@@ -3,7 +3,7 @@
  * A field means the same thing whichever vendor filled it in.
  */
 
-export const SOURCES = ['watsonx', 'volubile', 'synthflow', 'engage-voice'] as const;
+export const SOURCES = ['watsonx', 'volubile', 'synthflow', 'engage-voice', 'vapi'] as const;
 export type Source = (typeof SOURCES)[number];
 
 export const CALL_STATUSES = [
@@ -55,7 +55,7 @@ export interface ArchivedField {
 /** One normalized call (or, for watsonx and Engage Voice, one recording / agent segment of it). */
 export interface CallRecord {
   source: Source;
-  /** watsonx session_id, Volubile id, Synthflow call_id, Engage Voice uii. */
+  /** watsonx session_id, Volubile id, Synthflow call_id, Engage Voice uii, Vapi call.id. */
   callId: string;
   status?: CallStatus;
   /** The vendor's own status or end reason, verbatim. */

@@ -277,6 +277,34 @@ export interface StoreOptions {
   indexBestEffort?: boolean;
 }
 
+export interface ArchiveOnly {
+  source: Source;
+  /** Key segment to file it under: the call it belongs to, or a placeholder. */
+  id: string;
+  raw: Delivery['raw'];
+  receivedAt: Date;
+}
+
+/**
+ * A delivery that is not a call (Vapi's status updates, transcripts, tool
+ * calls): the raw body archived under the receive day, no index item.
+ */
+export async function archiveOnly(target: StorageTarget, d: ArchiveOnly, log: Logger): Promise<{ rawS3Key: string }> {
+  const rawS3Key = rawKeyFor(d.source, d.id, d.receivedAt.toISOString(), sha256Hex(d.raw.bytes), d.raw.extension);
+  try {
+    await putObject(target, {
+      key: rawS3Key,
+      body: d.raw.bytes,
+      contentType: d.raw.contentType,
+      metadata: { 'received-at': d.receivedAt.toISOString() },
+    });
+  } catch (err) {
+    log.error('archive write failed', { ...errorFields(err), source: d.source });
+    throw new ServiceUnavailable('storage is unavailable, retry later', err);
+  }
+  return { rawS3Key };
+}
+
 export async function store(target: StorageTarget, d: Delivery, log: Logger, opts: StoreOptions = {}): Promise<StoreResult> {
   const digest = sha256Hex(d.raw.bytes);
   const rawS3Key = rawKeyFor(d.call.source, d.call.callId, callDay(d.call, d.receivedAt), digest, d.raw.extension);

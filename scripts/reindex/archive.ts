@@ -63,8 +63,12 @@ export async function readRaw(s3: S3Client, bucketName: string, key: string): Pr
 
 export type Settings = Pick<InterpretContext, 'engageTimeZone' | 'defaultPhoneRegion'> & { retentionDays?: number };
 
-/** The archived body → its Interpretation, through the handlers' own interpreters. */
-export async function interpretArchived(s3: S3Client, bucketName: string, raw: ArchivedRaw, settings: Settings): Promise<Interpretation> {
+/**
+ * The archived body → its Interpretation, through the handlers' own
+ * interpreters; `undefined` for an archived delivery that is not a call
+ * (Vapi's other server messages), which has no index item.
+ */
+export async function interpretArchived(s3: S3Client, bucketName: string, raw: ArchivedRaw, settings: Settings): Promise<Interpretation | undefined> {
   const ctx: InterpretContext = { ...settings, receivedAt: raw.receivedAt };
   switch (raw.source) {
     case 'watsonx': {
@@ -82,6 +86,11 @@ export async function interpretArchived(s3: S3Client, bucketName: string, raw: A
       const provider = findProvider(raw.source);
       if (!provider) throw new Error(`no call-completed provider for ${raw.source}`);
       return provider.interpret(raw.bytes, ctx);
+    }
+    case 'vapi': {
+      const read = findProvider(raw.source)?.read?.(raw.bytes, ctx);
+      if (!read) throw new Error(`no call-completed provider for ${raw.source}`);
+      return 'notACall' in read ? undefined : read;
     }
     case 'engage-voice':
       return interpretEngage(raw.bytes, raw.contentType, ctx);

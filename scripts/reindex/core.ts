@@ -26,6 +26,8 @@ export interface ReindexOptions {
 export interface ReindexReport {
   scanned: number;
   outcomes: Record<Outcome, number>;
+  /** Archived deliveries that are not calls (Vapi's other server messages): no index item. */
+  notCalls: number;
   bySource: Record<string, number>;
   /** Raw objects whose key is not the one their interpretation gives (the normalizer changed since). */
   keyMismatches: string[];
@@ -36,21 +38,26 @@ export interface ReindexReport {
 export async function reindex(opts: ReindexOptions): Promise<ReindexReport> {
   const started = performance.now();
   const report: ReindexReport = {
-    scanned: 0, outcomes: { stored: 0, duplicate: 0, stale: 0, archived: 0 }, bySource: {}, keyMismatches: [], failed: [], ms: 0,
+    scanned: 0, outcomes: { stored: 0, duplicate: 0, stale: 0, archived: 0 }, notCalls: 0, bySource: {}, keyMismatches: [], failed: [], ms: 0,
   };
   const target = { bucketName: opts.bucketName, tableName: opts.tableName };
 
   const one = async (key: string): Promise<void> => {
     try {
       const raw = await readRaw(opts.s3, opts.bucketName, key);
-      const { call, sk, version } = await interpretArchived(opts.s3, opts.bucketName, raw, opts.settings);
-      const digest = sha256Hex(raw.bytes);
-      const ext = key.slice(key.lastIndexOf('.') + 1);
-      if (rawKeyFor(call.source, call.callId, callDay(call, raw.receivedAt), digest, ext) !== key) report.keyMismatches.push(key);
-      const record: CallRecord = { ...call, rawS3Key: key, receivedAt: raw.receivedAt.toISOString() };
-      const outcome = await putIndexFitted(target, record, sk, version, digest, opts.settings.retentionDays);
-      report.outcomes[outcome] += 1;
-      report.bySource[call.source] = (report.bySource[call.source] ?? 0) + 1;
+      const read = await interpretArchived(opts.s3, opts.bucketName, raw, opts.settings);
+      if (read === undefined) {
+        report.notCalls += 1;
+      } else {
+        const { call, sk, version } = read;
+        const digest = sha256Hex(raw.bytes);
+        const ext = key.slice(key.lastIndexOf('.') + 1);
+        if (rawKeyFor(call.source, call.callId, callDay(call, raw.receivedAt), digest, ext) !== key) report.keyMismatches.push(key);
+        const record: CallRecord = { ...call, rawS3Key: key, receivedAt: raw.receivedAt.toISOString() };
+        const outcome = await putIndexFitted(target, record, sk, version, digest, opts.settings.retentionDays);
+        report.outcomes[outcome] += 1;
+        report.bySource[call.source] = (report.bySource[call.source] ?? 0) + 1;
+      }
     } catch (err) {
       report.failed.push({ key, reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
     }

@@ -247,10 +247,11 @@ describe('POST /call-completed/synthflow', () => {
 
 describe('routing', () => {
   it('answers 404 naming the known providers for an unknown one', async () => {
-    const res = await invoke({ provider: 'vapi', body: '{}' });
+    const res = await invoke({ provider: 'retell', body: '{}' });
     expect(res).toMatchObject({ status: 404, body: { error: 'unknown_provider' } });
     expect(JSON.stringify(res.body)).toContain('volubile');
     expect(JSON.stringify(res.body)).toContain('synthflow');
+    expect(JSON.stringify(res.body)).toContain('/call-completed/vapi');
     expect((await invoke({ provider: 'x', path: '/call-completed', noPathParameters: true, body: '{}' })).status).toBe(404);
   });
 

@@ -5,13 +5,13 @@ import { decodeEvent, type WebhookRequest } from '#shared/request';
 import type { InterpretContext } from '#shared/model';
 
 /** Fixtures live once, in events/payloads/<vendor>/. */
-export function fixture(vendor: 'volubile' | 'synthflow', name: string): Record<string, unknown> {
+export function fixture(vendor: 'volubile' | 'synthflow' | 'vapi', name: string): Record<string, unknown> {
   const parsed: unknown = JSON.parse(readFileSync(new URL(`../../events/payloads/${vendor}/${name}`, import.meta.url), 'utf8'));
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`fixture ${name} is not an object`);
   return { ...parsed };
 }
 
-export function fixtureBytes(vendor: 'volubile' | 'synthflow', name: string): Buffer {
+export function fixtureBytes(vendor: 'volubile' | 'synthflow' | 'vapi', name: string): Buffer {
   return readFileSync(new URL(`../../events/payloads/${vendor}/${name}`, import.meta.url));
 }
 
@@ -22,6 +22,9 @@ export function freshId(): string {
 
 export const volubileSig = (secret: string, body: string | Buffer) => createHmac('sha256', secret).update(body).digest('hex');
 export const synthflowSig = (secret: string, callId: string) => createHmac('sha256', secret).update(callId).digest('base64');
+/** Vapi HMAC credential: hex HMAC-SHA256 of `<timestamp>.<body>` with a timestamp, else of the body. */
+export const vapiSig = (secret: string, body: string | Buffer, timestamp?: string, algorithm = 'sha256', encoding: 'hex' | 'base64' = 'hex') =>
+  createHmac(algorithm, secret).update(timestamp === undefined ? body : Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(body)])).digest(encoding);
 
 export interface EventInput {
   provider?: string;

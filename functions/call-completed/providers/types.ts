@@ -22,6 +22,21 @@ export interface CallProvider {
   authenticate(req: WebhookRequest, secrets: Secrets): readonly CredentialName[];
   /** The archived raw body to the normalized call (throws BadRequest on a malformed body). */
   interpret(raw: Uint8Array, ctx: InterpretContext): Interpretation;
+  /**
+   * For vendors that post more than calls to one URL (Vapi's server messages):
+   * the call, or a delivery to archive raw without indexing. Absent: every
+   * delivery is a call (`interpret`).
+   */
+  read?(raw: Uint8Array, ctx: InterpretContext): Interpretation | NotACall;
+}
+
+/** An authenticated delivery that is not a call: archived raw, not indexed. */
+export interface NotACall {
+  notACall: true;
+  /** The vendor's message type, e.g. Vapi's `status-update`. */
+  messageType: string;
+  /** The call it belongs to, when it names one with a safe id. */
+  callId?: string;
 }
 
 /** Ids become S3 key segments and DynamoDB keys: a safe charset only. */
