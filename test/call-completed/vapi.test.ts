@@ -210,14 +210,16 @@ describe('vapi.authenticate', () => {
   describe('Bearer credential (VAPI_WEBHOOK_TOKEN)', () => {
     const secrets = { VAPI_WEBHOOK_TOKEN: TOKEN };
     it('accepts Authorization: Bearer, a bare Authorization value, legacy X-Vapi-Secret and the URL token', () => {
-      for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { authorization: `bearer  ${TOKEN}` }, { authorization: TOKEN }, { 'x-vapi-secret': TOKEN }, { 'x-webhook-token': TOKEN }]) {
+      const accepted: Record<string, string>[] = [{ authorization: `Bearer ${TOKEN}` }, { authorization: `bearer  ${TOKEN}` }, { authorization: TOKEN }, { 'x-vapi-secret': TOKEN }, { 'x-webhook-token': TOKEN }];
+      for (const headers of accepted) {
         expect(() => vapi.authenticate(req(headers), secrets), JSON.stringify(headers)).not.toThrow();
       }
       expect(() => vapi.authenticate(req({}, report, `token=${TOKEN}`), secrets)).not.toThrow();
     });
     it('refuses a missing, wrong, truncated or extended credential', () => {
       expect(rejection(() => vapi.authenticate(req({}), secrets))).toMatchObject({ status: 401, code: 'missing_token' });
-      for (const headers of [{ authorization: 'Bearer wrong' }, { 'x-vapi-secret': TOKEN.slice(0, -1) }, { 'x-vapi-secret': `${TOKEN}x` }, { authorization: `Basic ${TOKEN}` }]) {
+      const refused: Record<string, string>[] = [{ authorization: 'Bearer wrong' }, { 'x-vapi-secret': TOKEN.slice(0, -1) }, { 'x-vapi-secret': `${TOKEN}x` }, { authorization: `Basic ${TOKEN}` }];
+      for (const headers of refused) {
         expect(rejection(() => vapi.authenticate(req(headers), secrets)), JSON.stringify(headers)).toMatchObject({ status: 401, code: 'invalid_token' });
       }
     });
