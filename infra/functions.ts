@@ -63,11 +63,12 @@ export const WEBHOOK_FUNCTIONS: readonly WebhookFunctionSpec[] = [
     // ample and keeps the JSON parse + HMAC fast.
     memoryMb: 256,
     // One S3 put (<= 14 s worst case) + one conditional put and maybe a get.
-    // Volubile and Synthflow retry on failure, so a 503 is better than a hang.
+    // Volubile and Synthflow retry on failure, so a 503 is better than a hang
+    // (Vapi does not retry: a stalled store still ends in a 503 it logs).
     timeoutSeconds: 15,
     paths: ['/call-completed/{provider}'],
-    writePrefixes: ['raw/volubile/*', 'raw/synthflow/*'],
-    events: ['volubile-call-completed.json', 'synthflow-call-completed.json'],
+    writePrefixes: ['raw/volubile/*', 'raw/synthflow/*', 'raw/vapi/*'],
+    events: ['volubile-call-completed.json', 'synthflow-call-completed.json', 'vapi-end-of-call-report.json', 'vapi-status-update.json'],
   },
   {
     name: 'engage-voice',

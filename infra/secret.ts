@@ -19,6 +19,8 @@ export const GENERATED: readonly SecretName[] = [
   'VOLUBILE_WEBHOOK_TOKEN',
   'SYNTHFLOW_WEBHOOK_TOKEN',
   'ENGAGE_VOICE_TOKEN',
+  // Pasted into Vapi's Bearer Token credential; the Vapi HMAC secret is the user's choice, so it starts empty.
+  'VAPI_WEBHOOK_TOKEN',
 ];
 
 /** The stack's key list: every secret name, generated or empty. */

@@ -292,6 +292,7 @@ export class WebhooksStack extends Stack {
     new CfnOutput(this, 'AudioWebhookUrl', { value: `${base}/audio-webhook`, description: 'watsonx Assistant audio webhook URL' });
     new CfnOutput(this, 'VolubileWebhookUrl', { value: `${base}/call-completed/volubile`, description: 'Volubile call-completed webhook URL (add ?token=…)' });
     new CfnOutput(this, 'SynthflowWebhookUrl', { value: `${base}/call-completed/synthflow`, description: 'Synthflow post-call webhook URL (add ?token=…)' });
+    new CfnOutput(this, 'VapiWebhookUrl', { value: `${base}/call-completed/vapi`, description: 'Vapi server URL (Bearer Token credential: VAPI_WEBHOOK_TOKEN; HMAC credential: VAPI_WEBHOOK_SECRET)' });
     new CfnOutput(this, 'EngageVoiceWebhookUrl', { value: `${base}/engage-voice`, description: 'Engage Voice web service URL (add ?token=…)' });
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });

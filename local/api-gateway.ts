@@ -31,7 +31,7 @@ export interface Route {
   source?: string;
 }
 
-const PROVIDERS = new Set(['volubile', 'synthflow']);
+const PROVIDERS = new Set(['volubile', 'synthflow', 'vapi']);
 
 /** The stack's routes. Trailing slashes do not match (API Gateway does not match them either). */
 export function matchRoute(path: string): Route | undefined {

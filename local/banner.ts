@@ -58,13 +58,22 @@ export function renderBanner(b: BannerInput): string {
   lines.push(`  Engage Voice        GET/POST ${b.baseUrl}/engage-voice${tokenQuery('ENGAGE_VOICE_TOKEN')}`);
   lines.push(...fromEnv('ENGAGE_VOICE_BASIC_AUTH', 'HTTP Basic credentials'));
 
+  // Vapi sends its credential in a header (a Bearer Token credential in its dashboard), so the URL stays bare.
+  lines.push(`  Vapi                    POST ${b.baseUrl}/call-completed/vapi`);
+  if (b.generated.VAPI_WEBHOOK_TOKEN !== undefined) {
+    lines.push(`      Bearer Token credential (generated): ${b.generated.VAPI_WEBHOOK_TOKEN}`);
+  } else {
+    lines.push(...fromEnv('VAPI_WEBHOOK_TOKEN', 'Bearer Token credential (Authorization: Bearer / X-Vapi-Secret)'));
+  }
+  lines.push(...fromEnv('VAPI_WEBHOOK_SECRET', 'HMAC credential secret (x-vapi-signature)'));
+
   const generatedNames = Object.keys(b.generated);
   if (generatedNames.length > 0) {
     lines.push('', `Generated secrets (kept in ${b.dataDir}/secrets.json, reused on the next start): ${generatedNames.join(', ')}`);
   }
 
   lines.push('', 'Send a signed sample (add --new for a new call each time):');
-  for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice']) lines.push(`  npm run replay -- ${source}`);
+  for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice', 'vapi']) lines.push(`  npm run replay -- ${source}`);
 
   if (b.externalStorage) {
     const at = (endpoint: string) => (endpoint ? ` --endpoint-url ${endpoint}` : '');

@@ -9,8 +9,9 @@ import { pickSecrets, previousName, SECRET_NAMES, type SecretName, type Secrets 
  * when unset (the user pastes it into the watsonx console). A URL token is
  * generated for a source with no check configured at all, and always for
  * Synthflow (its signature does not cover the body); the Volubile and
- * Synthflow signing secrets are created in those vendors' consoles, so they are
- * never generated. Generated values live in DATA_DIR/secrets.json (0600) and
+ * Synthflow signing secrets are created in those vendors' consoles, and the
+ * Vapi HMAC secret must be typed into Vapi's too, so they are never generated.
+ * Generated values live in DATA_DIR/secrets.json (0600) and
  * are reused on the next start; `npm run rotate` edits the same file, and a
  * running `npm start` re-reads it when it changes.
  */
@@ -23,6 +24,8 @@ export const SOURCE_CHECKS = [
   // Only the token counts for Synthflow: its signature covers call_id, not the body, so the token is always generated.
   { source: 'synthflow', checks: ['SYNTHFLOW_WEBHOOK_TOKEN'], token: 'SYNTHFLOW_WEBHOOK_TOKEN' },
   { source: 'engage-voice', checks: ['ENGAGE_VOICE_TOKEN', 'ENGAGE_VOICE_BASIC_AUTH'], token: 'ENGAGE_VOICE_TOKEN' },
+  // Vapi's Bearer Token credential carries it (Authorization: Bearer, or X-Vapi-Secret).
+  { source: 'vapi', checks: ['VAPI_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN'], token: 'VAPI_WEBHOOK_TOKEN' },
 ] as const satisfies readonly { source: string; checks: readonly SecretName[]; token: SecretName }[];
 
 export interface SecretDecision {

@@ -238,7 +238,7 @@ export async function createLocalServer(opts: LocalServerOptions): Promise<Local
 
     if (!route) {
       if (opts.extraRoutes && (await opts.extraRoutes(req, res))) return;
-      const reply = jsonReply(404, 'not_found', `no route for ${method} ${loggablePath(path, undefined)}: use POST /audio-webhook, POST /call-completed/{volubile|synthflow}, or GET/POST /engage-voice`);
+      const reply = jsonReply(404, 'not_found', `no route for ${method} ${loggablePath(path, undefined)}: use POST /audio-webhook, POST /call-completed/{volubile|synthflow|vapi}, or GET/POST /engage-voice`);
       send(res, reply);
       req.resume();
       log(`${method} ${loggablePath(path, undefined)} 404 ${Date.now() - started}ms not_found`);

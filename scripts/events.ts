@@ -20,6 +20,8 @@ export const SAMPLE_SECRETS = {
   SYNTHFLOW_WEBHOOK_TOKEN: 'fake-synthflow-url-token',
   ENGAGE_VOICE_TOKEN: 'fake-engage-voice-url-token',
   ENGAGE_VOICE_BASIC_AUTH: 'ringcx:fake-engage-voice-password',
+  VAPI_WEBHOOK_SECRET: 'fake-vapi-hmac-secret-for-sample-events-only',
+  VAPI_WEBHOOK_TOKEN: 'fake-vapi-bearer-token',
 } as const satisfies Secrets;
 
 export const SAMPLE_ENV = {

@@ -110,6 +110,29 @@ export function synthflowRequest(body: Buffer, auth: { secret?: string | undefin
   return { method: 'POST', path: '/call-completed/synthflow', query: withToken(auth.token), headers, body };
 }
 
+// ---------------------------------------------------------------- Vapi
+
+/**
+ * A Vapi server message as Vapi sends it: with a secret, an HMAC credential's
+ * hex HMAC-SHA256 in x-vapi-signature — of `<x-vapi-timestamp>.<body>` when a
+ * timestamp is given, else of the body alone (a credential with the timestamp
+ * off, which keeps saved events replayable); with a token, a Bearer credential.
+ */
+export function vapiRequest(body: Buffer, auth: { secret?: string | undefined; token?: string | undefined }, timestamp?: Date): OutgoingRequest {
+  const headers: [string, string][] = [['content-type', 'application/json'], ['user-agent', USER_AGENT]];
+  if (auth.secret !== undefined) {
+    const hmac = createHmac('sha256', auth.secret);
+    if (timestamp !== undefined) {
+      const stamp = String(Math.floor(timestamp.getTime() / 1000));
+      headers.push(['x-vapi-timestamp', stamp]);
+      hmac.update(`${stamp}.`);
+    }
+    headers.push(['x-vapi-signature', hmac.update(body).digest('hex')]);
+  }
+  if (auth.token !== undefined) headers.push(['authorization', `Bearer ${auth.token}`]);
+  return { method: 'POST', path: '/call-completed/vapi', query: '', headers, body };
+}
+
 // ---------------------------------------------------------------- Engage Voice
 
 export type EngageVariant = 'json' | 'form' | 'get';

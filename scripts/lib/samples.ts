@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import type { Secrets } from '#shared/config';
 import type { FunctionName } from '../../local/api-gateway.ts';
 import {
-  engageVoiceRequest, synthflowRequest, volubileRequest, watsonxRequest,
+  engageVoiceRequest, synthflowRequest, vapiRequest, volubileRequest, watsonxRequest,
   type EngageVariant, type OutgoingRequest,
 } from './requests.ts';
 
@@ -39,6 +39,7 @@ const WatsonxIds = v.looseObject({ session_id: v.string(), recording_id: v.strin
 const VolubileIds = v.looseObject({ id: v.string() });
 const SynthflowIds = v.looseObject({ call: v.looseObject({ call_id: v.string() }) });
 const EngageFields = v.record(v.string(), v.string());
+const VapiIds = v.looseObject({ message: v.looseObject({ call: v.looseObject({ id: v.string() }) }) });
 
 function read(opts: BuildOptions, ...parts: string[]): Buffer {
   return readFileSync(join(opts.payloadsDir ?? PAYLOADS_DIR, ...parts));
@@ -86,6 +87,18 @@ function engage(file: string, variant: EngageVariant): Sample['build'] {
   };
 }
 
+/** Vapi: saved events are signed over the body alone (no timestamp) so `sam local invoke` can replay them later; a live replay signs `<timestamp>.<body>`. */
+function vapiMessage(file: string): Sample['build'] {
+  return async (opts) => {
+    let body = read(opts, 'vapi', file);
+    if (opts.fresh) {
+      const payload = v.parse(VapiIds, json(body));
+      body = reserialize({ ...payload, message: { ...payload.message, call: { ...payload.message.call, id: randomUUID() } } });
+    }
+    return vapiRequest(body, { secret: opts.secrets.VAPI_WEBHOOK_SECRET, token: opts.secrets.VAPI_WEBHOOK_TOKEN }, opts.fresh ? (opts.now ?? new Date()) : undefined);
+  };
+}
+
 export const SAMPLES = {
   'watsonx': { functionName: 'audio-webhook', eventFile: 'watsonx-recording.json', build: watsonx('metadata.json', 'mulaw') },
   'watsonx-wav': { functionName: 'audio-webhook', eventFile: 'watsonx-recording-wav.json', build: watsonx('metadata-wav.json', 'wav') },
@@ -115,6 +128,8 @@ export const SAMPLES = {
   'engage-voice-form': { functionName: 'engage-voice', eventFile: 'engage-voice-form.json', build: engage('agent-termination.json', 'form') },
   'engage-voice-get': { functionName: 'engage-voice', eventFile: 'engage-voice-get.json', build: engage('agent-termination.json', 'get') },
   'engage-voice-transfer': { functionName: 'engage-voice', eventFile: 'engage-voice-transfer.json', build: engage('agent-termination-transfer.json', 'json') },
+  'vapi': { functionName: 'call-completed', eventFile: 'vapi-end-of-call-report.json', build: vapiMessage('end-of-call-report.json') },
+  'vapi-status-update': { functionName: 'call-completed', eventFile: 'vapi-status-update.json', build: vapiMessage('status-update.json') },
 } as const satisfies Record<string, Sample>;
 
 export type SampleName = keyof typeof SAMPLES;

@@ -303,6 +303,13 @@ describe('least privilege', () => {
     const [, role] = Object.entries(raw.Resources).find(([id, r]) => id.startsWith(`${spec.id}Role`) && r.Type === 'AWS::IAM::Role')!;
     expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
   });
+
+  it('call-completed may write the Vapi archive (without it S3 refuses the write in AWS and Vapi, which never retries, loses the report)', () => {
+    const s3 = policyFor('CallCompletedRole').find((s) => s.Action === 's3:PutObject')!;
+    const resources = JSON.stringify(s3.Resource);
+    expect(resources).toContain('/raw/vapi/*');
+    expect(resources).toContain('/raw/synthflow/*');
+  });
 });
 
 describe('operations', () => {
@@ -370,11 +377,12 @@ describe('operations', () => {
   });
 
   it('outputs every endpoint URL, the bucket, table and secret', () => {
-    for (const key of ['AudioWebhookUrl', 'VolubileWebhookUrl', 'SynthflowWebhookUrl', 'EngageVoiceWebhookUrl', 'BucketName', 'TableName', 'SecretName', 'SecretArn']) {
+    for (const key of ['AudioWebhookUrl', 'VolubileWebhookUrl', 'SynthflowWebhookUrl', 'VapiWebhookUrl', 'EngageVoiceWebhookUrl', 'BucketName', 'TableName', 'SecretName', 'SecretArn']) {
       expect(raw.Outputs).toHaveProperty(key);
     }
     expect(JSON.stringify(raw.Outputs.VolubileWebhookUrl)).toContain('/call-completed/volubile');
     expect(JSON.stringify(raw.Outputs.SynthflowWebhookUrl)).toContain('/call-completed/synthflow');
+    expect(JSON.stringify(raw.Outputs.VapiWebhookUrl)).toContain('/call-completed/vapi');
     expect(JSON.stringify(raw.Outputs.EngageVoiceWebhookUrl)).toContain('/engage-voice');
   });
 
@@ -432,15 +440,15 @@ describe('events/ for sam local invoke', () => {
   it('holds every fixed event name, each with the route and path of the function it is meant for', () => {
     const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json') && f !== 'env.json');
     for (const name of FIXED) expect(files, `events/${name}`).toContain(name);
-    const byPrefix: Record<string, string> = { watsonx: 'audio-webhook', volubile: 'call-completed', synthflow: 'call-completed', 'engage-voice': 'engage-voice' };
+    const byPrefix: Record<string, string> = { watsonx: 'audio-webhook', volubile: 'call-completed', synthflow: 'call-completed', vapi: 'call-completed', 'engage-voice': 'engage-voice' };
     for (const file of files) {
       const event = JSON.parse(readFileSync(join(eventsDir, file), 'utf8')) as { routeKey?: string; rawPath?: string; pathParameters?: Record<string, string> };
       const prefix = Object.keys(byPrefix).find((p) => file.startsWith(`${p}-`));
       const owner = WEBHOOK_FUNCTIONS.find((s) => s.events.includes(file) || (prefix !== undefined && s.name === byPrefix[prefix]));
-      expect(owner, `events/${file} belongs to no function (name it watsonx-*, volubile-*, synthflow-* or engage-voice-*)`).toBeDefined();
+      expect(owner, `events/${file} belongs to no function (name it watsonx-*, volubile-*, synthflow-*, vapi-* or engage-voice-*)`).toBeDefined();
       const path = owner!.paths[0]!;
       expect(event.routeKey, file).toBe(`ANY ${path}`);
-      const pattern = new RegExp(`^${path.replace('{provider}', '(volubile|synthflow)')}$`);
+      const pattern = new RegExp(`^${path.replace('{provider}', '(volubile|synthflow|vapi)')}$`);
       expect(event.rawPath, file).toMatch(pattern);
       if (path.includes('{provider}')) expect(event.rawPath).toBe(`/call-completed/${event.pathParameters?.provider}`);
     }

@@ -12,20 +12,21 @@ describe('local secrets (DESIGN.md section 7)', () => {
   it('generates the watsonx secret and a token for every source without any check', () => {
     n = 0;
     const d = decideSecrets({}, {}, gen);
-    expect(Object.keys(d.apply).sort()).toEqual(['ENGAGE_VOICE_TOKEN', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', 'WATSONX_AUDIO_SECRET']);
-    expect(d.fresh).toHaveLength(4);
+    expect(Object.keys(d.apply).sort()).toEqual(['ENGAGE_VOICE_TOKEN', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VAPI_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', 'WATSONX_AUDIO_SECRET']);
+    expect(d.fresh).toHaveLength(5);
     expect(d.persist).toEqual(d.apply);
   });
 
   it('never generates signing secrets, nor a token for a source with any check configured', () => {
     const d = decideSecrets({
-      WATSONX_AUDIO_SECRET: 'w', VOLUBILE_WEBHOOK_SECRET: 'v', SYNTHFLOW_WEBHOOK_TOKEN: 's', ENGAGE_VOICE_BASIC_AUTH: 'u:p',
+      WATSONX_AUDIO_SECRET: 'w', VOLUBILE_WEBHOOK_SECRET: 'v', SYNTHFLOW_WEBHOOK_TOKEN: 's', ENGAGE_VOICE_BASIC_AUTH: 'u:p', VAPI_WEBHOOK_SECRET: 'h',
     }, {}, gen);
     expect(d.apply).toEqual({});
     expect(d.fresh).toEqual([]);
     const partial = decideSecrets({ VOLUBILE_WEBHOOK_TOKEN: 't', ENGAGE_VOICE_TOKEN: ' ' }, {}, gen);
-    expect(Object.keys(partial.apply).sort()).toEqual(['ENGAGE_VOICE_TOKEN', 'SYNTHFLOW_WEBHOOK_TOKEN', 'WATSONX_AUDIO_SECRET']);
+    expect(Object.keys(partial.apply).sort()).toEqual(['ENGAGE_VOICE_TOKEN', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VAPI_WEBHOOK_TOKEN', 'WATSONX_AUDIO_SECRET']);
     expect(partial.apply).not.toHaveProperty('VOLUBILE_WEBHOOK_SECRET');
+    expect(partial.apply).not.toHaveProperty('VAPI_WEBHOOK_SECRET');
     expect(partial.apply).not.toHaveProperty('SYNTHFLOW_WEBHOOK_SECRET');
   });
 
@@ -68,6 +69,20 @@ describe('start-up banner', () => {
     expect(banner).toContain('npm run replay -- engage-voice');
     expect(banner).toMatch(/AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER .*aws --endpoint-url http:\/\/127\.0\.0\.1:4569 s3 ls s3:\/\/b --recursive/);
     expect(banner).toContain('--endpoint-url http://127.0.0.1:4567 dynamodb scan --table-name t');
+  });
+
+  it('shows the Vapi URL bare, with a generated Bearer credential, and never a Vapi secret from the environment', () => {
+    const generated = decideSecrets({}, {}, () => 'gen-vapi-token').apply;
+    const banner = renderBanner({ ...common, env: {}, generated });
+    expect(banner).toContain('POST http://127.0.0.1:3000/call-completed/vapi\n');
+    expect(banner).toContain('Bearer Token credential (generated): gen-vapi-token');
+    expect(banner).toContain('npm run replay -- vapi');
+    const env = { VAPI_WEBHOOK_SECRET: 'env-vapi-SECRET-5', VAPI_WEBHOOK_TOKEN: 'env-vapi-TOKEN-6' };
+    const fromEnv = renderBanner({ ...common, env, generated: decideSecrets(env, {}, gen).apply });
+    expect(fromEnv).not.toContain('env-vapi-SECRET-5');
+    expect(fromEnv).not.toContain('env-vapi-TOKEN-6');
+    expect(fromEnv).toContain('VAPI_WEBHOOK_SECRET from your environment');
+    expect(fromEnv).toContain('VAPI_WEBHOOK_TOKEN from your environment');
   });
 
   it('shows a generated watsonx secret', () => {

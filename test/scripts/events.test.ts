@@ -30,7 +30,7 @@ describe('generated events', () => {
   it('writes every fixed event file name', () => {
     expect(SAMPLE_NAMES.map((n) => SAMPLES[n].eventFile).sort()).toEqual([
       'engage-voice-form.json', 'engage-voice-get.json', 'engage-voice-json.json', 'engage-voice-transfer.json',
-      'synthflow-call-completed.json', 'volubile-call-completed.json',
+      'synthflow-call-completed.json', 'vapi-end-of-call-report.json', 'vapi-status-update.json', 'volubile-call-completed.json',
       'watsonx-recording-2.json', 'watsonx-recording-wav.json', 'watsonx-recording.json',
     ]);
   });
@@ -50,6 +50,16 @@ describe('generated events', () => {
     const wav = bodyOf(readEvent(join(dir, 'watsonx-recording-wav.json'))).toString('latin1');
     expect(wav).toContain('name="audio_recording"; filename="recording.wav"');
     expect(wav).toContain('name="metadata"\r\n\r\n');
+  });
+
+  it('signs Vapi as an HMAC credential without a timestamp (replayable later) plus a Bearer credential', () => {
+    for (const f of ['vapi-end-of-call-report.json', 'vapi-status-update.json']) {
+      const e = readEvent(join(dir, f));
+      expect(e.rawPath).toBe('/call-completed/vapi');
+      expect(e.headers['x-vapi-signature']).toBe(createHmac('sha256', SAMPLE_SECRETS.VAPI_WEBHOOK_SECRET).update(bodyOf(e)).digest('hex'));
+      expect(e.headers['x-vapi-timestamp']).toBeUndefined();
+      expect(e.headers.authorization).toBe(`Bearer ${SAMPLE_SECRETS.VAPI_WEBHOOK_TOKEN}`);
+    }
   });
 
   it('signs Volubile (hex HMAC of the body) and Synthflow (base64 HMAC of call_id, plus token)', () => {
@@ -85,7 +95,7 @@ describe('generated events', () => {
       const { functionName, eventFile } = SAMPLES[name];
       const result = await invokeHandler(functionName, readEvent(join(dir, eventFile)));
       expect({ name, status: result.statusCode }).toEqual({ name, status: 200 });
-      expect(JSON.parse(String(result.body))).toMatchObject({ ok: true, outcome: expect.stringMatching(/^(stored|duplicate|stale)$/) });
+      expect(JSON.parse(String(result.body))).toMatchObject({ ok: true, outcome: expect.stringMatching(/^(stored|duplicate|stale|archived)$/) });
     }
   });
 
