@@ -98,7 +98,7 @@ describe('POST /call-completed/vapi', () => {
     for (const name of ['status-update.json', 'transcript.json', 'tool-calls.json']) {
       const { id, body } = messageBody(name);
       const res = await invoke(signed(body));
-      expect(res, name).toMatchObject({ status: 200, body: { ok: true, outcome: 'archived', indexed: false, source: 'vapi', callId: id } });
+      expect(res, name).toMatchObject({ status: 200, body: { ok: true, outcome: 'not-a-call', indexed: false, source: 'vapi', callId: id } });
       expect(String(res.body.message)).toContain('not a call');
       const keys = await listKeys(prefix(id, today()));
       expect(keys, name).toEqual([`${prefix(id, today())}${sha256Hex(body)}.json`]);

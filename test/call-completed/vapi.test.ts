@@ -281,6 +281,13 @@ describe('vapi.authenticate', () => {
     });
   });
 
+  it('during a rotation accepts the previous values and says which credentials matched on them', () => {
+    const rotating = { VAPI_WEBHOOK_SECRET: 'new-secret', VAPI_WEBHOOK_SECRET_PREVIOUS: SECRET, VAPI_WEBHOOK_TOKEN: 'new-token', VAPI_WEBHOOK_TOKEN_PREVIOUS: TOKEN };
+    expect(vapi.authenticate(req({ 'x-vapi-signature': vapiSig(SECRET, report), 'x-vapi-secret': TOKEN }), rotating)).toEqual(['VAPI_WEBHOOK_TOKEN', 'VAPI_WEBHOOK_SECRET']);
+    expect(vapi.authenticate(req({ 'x-vapi-signature': vapiSig('new-secret', report), authorization: 'Bearer new-token' }), rotating)).toEqual([]);
+    expect(rejection(() => vapi.authenticate(req({ 'x-vapi-signature': vapiSig('older-secret', report), authorization: 'Bearer new-token' }), rotating)).code).toBe('invalid_signature');
+  });
+
   it('with both configured, needs both (an HMAC credential plus an X-Vapi-Secret server header)', () => {
     const both = { VAPI_WEBHOOK_SECRET: SECRET, VAPI_WEBHOOK_TOKEN: TOKEN };
     const sig = vapiSig(SECRET, report);
