@@ -16,11 +16,13 @@ function outcome(fn: () => unknown): number {
   }
 }
 
-const SECRETS = { VOLUBILE_WEBHOOK_SECRET: 's', SYNTHFLOW_WEBHOOK_SECRET: 's', SYNTHFLOW_WEBHOOK_TOKEN: 't' };
+const SECRETS = { VOLUBILE_WEBHOOK_SECRET: 's', SYNTHFLOW_WEBHOOK_SECRET: 's', SYNTHFLOW_WEBHOOK_TOKEN: 't', VAPI_WEBHOOK_SECRET: 's', VAPI_WEBHOOK_TOKEN: 't' };
 
 /** The headers a genuine sender would put on this body, computed independently of the adapters; undefined when it cannot be signed. */
 function rightCredentials(name: string, raw: Buffer): Record<string, string> | undefined {
   if (name === 'volubile') return { 'x-webhook-signature': createHmac('sha256', 's').update(raw).digest('hex') };
+  // Vapi: an HMAC credential over the raw body plus the token as X-Vapi-Secret; any bytes can be signed.
+  if (name === 'vapi') return { 'x-vapi-signature': createHmac('sha256', 's').update(raw).digest('hex'), 'x-vapi-secret': 't' };
   let callId: unknown;
   try {
     callId = (JSON.parse(raw.toString('utf8')) as { call?: { call_id?: unknown } } | null)?.call?.call_id;
@@ -54,7 +56,7 @@ describe('adapters under arbitrary input', () => {
     });
 
     it(`${name}: authenticate refuses arbitrary credentials with a 400 or 401, never anything else`, () => {
-      fc.assert(fc.property(payload, fc.dictionary(fc.constantFrom('x-webhook-signature', 'synthflow-signature', 'x-webhook-token'), fc.string()), (raw, headers) => {
+      fc.assert(fc.property(payload, fc.dictionary(fc.constantFrom('x-webhook-signature', 'synthflow-signature', 'x-webhook-token', 'x-vapi-signature', 'x-vapi-timestamp', 'x-vapi-secret', 'authorization'), fc.string()), (raw, headers) => {
         const status = outcome(() => provider.authenticate(request({ provider: name, body: raw, headers }), SECRETS));
         expect([400, 401]).toContain(status);
       }), { numRuns: 300 });

@@ -31,7 +31,7 @@ describe('local secrets (DESIGN.md section 7)', () => {
   });
 
   it('always generates the Synthflow URL token, even with its signing secret set (the signature covers only call_id)', () => {
-    const d = decideSecrets({ WATSONX_AUDIO_SECRET: 'w', VOLUBILE_WEBHOOK_SECRET: 'v', SYNTHFLOW_WEBHOOK_SECRET: 's', ENGAGE_VOICE_BASIC_AUTH: 'u:p' }, {}, gen);
+    const d = decideSecrets({ WATSONX_AUDIO_SECRET: 'w', VOLUBILE_WEBHOOK_SECRET: 'v', SYNTHFLOW_WEBHOOK_SECRET: 's', ENGAGE_VOICE_BASIC_AUTH: 'u:p', VAPI_WEBHOOK_SECRET: 'h' }, {}, gen);
     expect(Object.keys(d.apply)).toEqual(['SYNTHFLOW_WEBHOOK_TOKEN']);
     expect(d.apply).not.toHaveProperty('SYNTHFLOW_WEBHOOK_SECRET');
   });
