@@ -85,10 +85,10 @@ describe('fillSecret', () => {
 
   it('adds only the new keys of a changed key list, and the list hash moves with it', () => {
     const before = fillSecret({}, KEYS, () => 'old').value;
-    const changed = { generated: [...KEYS.generated, 'VAPI_WEBHOOK_TOKEN'], empty: [...KEYS.empty, 'NEWVENDOR_WEBHOOK_SECRET'] };
+    const changed = { generated: [...KEYS.generated, 'NEWVENDOR_WEBHOOK_TOKEN'], empty: [...KEYS.empty, 'NEWVENDOR_WEBHOOK_SECRET'] };
     const { value, added } = fillSecret(before, changed, () => 'new');
-    expect(added.sort()).toEqual(['NEWVENDOR_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN']);
-    expect(value).toEqual({ ...before, VAPI_WEBHOOK_TOKEN: 'new', NEWVENDOR_WEBHOOK_SECRET: '' });
+    expect(added.sort()).toEqual(['NEWVENDOR_WEBHOOK_SECRET', 'NEWVENDOR_WEBHOOK_TOKEN']);
+    expect(value).toEqual({ ...before, NEWVENDOR_WEBHOOK_TOKEN: 'new', NEWVENDOR_WEBHOOK_SECRET: '' });
     expect(keyListHash(changed)).not.toBe(keyListHash(KEYS));
     expect(keyListHash({ generated: [...KEYS.generated].reverse(), empty: KEYS.empty })).toBe(keyListHash(KEYS));
     expect(keyListHash({ generated: KEYS.generated.slice(1), empty: [...KEYS.empty, KEYS.generated[0]!] })).not.toBe(keyListHash(KEYS));

@@ -90,12 +90,12 @@ describe('secret filler custom resource', () => {
 
   it('on an Update with a changed key list adds exactly the new keys and keeps every value', async () => {
     const before = JSON.parse(sm.value!) as Record<string, string>;
-    const changed = { generated: [...KEYS.generated, 'VAPI_WEBHOOK_TOKEN'], empty: [...KEYS.empty, 'NEWVENDOR_WEBHOOK_SECRET'] };
+    const changed = { generated: [...KEYS.generated, 'NEWVENDOR_WEBHOOK_TOKEN'], empty: [...KEYS.empty, 'NEWVENDOR_WEBHOOK_SECRET'] };
     await handler({ ...event('Update', 'r2b', changed), PhysicalResourceId: 'fill-WebhookSecretFill' }, timeLeft(60_000));
     expect(sm.calls).toEqual(['GetSecretValue', 'PutSecretValue']);
     const after = JSON.parse(sm.value!) as Record<string, string>;
-    expect(after).toEqual({ ...before, VAPI_WEBHOOK_TOKEN: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), NEWVENDOR_WEBHOOK_SECRET: '' });
-    expect(responses.at(-1)).toMatchObject({ Status: 'SUCCESS', RequestId: 'r2b', Reason: 'added VAPI_WEBHOOK_TOKEN, NEWVENDOR_WEBHOOK_SECRET' });
+    expect(after).toEqual({ ...before, NEWVENDOR_WEBHOOK_TOKEN: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), NEWVENDOR_WEBHOOK_SECRET: '' });
+    expect(responses.at(-1)).toMatchObject({ Status: 'SUCCESS', RequestId: 'r2b', Reason: 'added NEWVENDOR_WEBHOOK_TOKEN, NEWVENDOR_WEBHOOK_SECRET' });
   });
 
   it('on Delete touches nothing, and answers FAILED (not silence) when the secret cannot be read', async () => {
