@@ -13,6 +13,7 @@ import { audioWebhookCases } from '../fixtures/hostile/audio-webhook.ts';
 import { synthflowCases, volubileCases } from '../fixtures/hostile/call-completed.ts';
 import { engageVoiceCases } from '../fixtures/hostile/engage-voice.ts';
 import { ownStorage, send } from '../hostile/support.ts';
+import { deliveries } from '../support/deliveries.ts';
 
 /**
  * Secret values never reach a log line. One run exercises every route, with
@@ -24,6 +25,17 @@ import { ownStorage, send } from '../hostile/support.ts';
 
 const HANDLERS: Record<Route, LambdaHandler> = { 'audio-webhook': audioWebhook, volubile: callCompleted, synthflow: callCompleted, 'engage-voice': engageVoice };
 const BASIC = 'ringcx:log-basic-password-6c2d';
+/** A rotation in progress and a second watsonx environment: these values must stay out of the logs too. */
+const ROTATING = {
+  WATSONX_AUDIO_SECRET_PREVIOUS: 'log-watsonx-previous-9e2b7c4a1f',
+  WATSONX_AUDIO_SECRET_LIVE: 'log-watsonx-live-secret-3c8f1a6d',
+  WATSONX_AUDIO_SECRET_LIVE_PREVIOUS: 'log-watsonx-live-previous-7b0e4d',
+  VOLUBILE_WEBHOOK_SECRET_PREVIOUS: 'log-volubile-previous-5a9c2e7f',
+  SYNTHFLOW_WEBHOOK_SECRET_PREVIOUS: 'log-synthflow-previous-2e7c9b4d',
+  SYNTHFLOW_WEBHOOK_TOKEN_PREVIOUS: 'log-synthflow-token-previous-6a1f',
+  ENGAGE_VOICE_TOKEN_PREVIOUS: 'log-engage-token-previous-4c9e2b',
+  ENGAGE_VOICE_BASIC_AUTH_PREVIOUS: 'ringcx-old:log-basic-previous-0d5a',
+} as const;
 
 /** The fixtures' phone numbers, as E.164, national digits and as the vendors wrote them. */
 const PHONES = [
@@ -55,8 +67,10 @@ function remember(input: HttpInput): HttpInput {
 }
 
 beforeAll(async () => {
-  await ownStorage('log-secrets', { ...HOSTILE_SECRETS, ENGAGE_VOICE_BASIC_AUTH: BASIC });
+  await ownStorage('log-secrets', { ...HOSTILE_SECRETS, ENGAGE_VOICE_BASIC_AUTH: BASIC, ...ROTATING });
   for (const v of [...Object.values(HOSTILE_SECRETS), BASIC, BASIC.split(':')[1] ?? '', Buffer.from(BASIC).toString('base64')]) needles.add(v);
+  for (const v of Object.values(ROTATING)) needles.add(v);
+  for (const b of [ROTATING.ENGAGE_VOICE_BASIC_AUTH_PREVIOUS]) { needles.add(b.split(':')[1] ?? ''); needles.add(Buffer.from(b).toString('base64')); }
   restore = setLogSink((line) => { lines.push(line); });
   server = await createLocalServer({ host: '127.0.0.1', port: 0, log: (line) => lines.push(line) });
 });
@@ -81,6 +95,27 @@ function successes(): [Route, HttpInput][] {
   ];
 }
 
+/** Accepted on previous values (counted, with the names logged) and on the live watsonx secret. */
+function rotationSuccesses(): [Route, HttpInput][] {
+  const previous = deliveries({
+    WATSONX_AUDIO_SECRET: ROTATING.WATSONX_AUDIO_SECRET_PREVIOUS,
+    VOLUBILE_WEBHOOK_SECRET: ROTATING.VOLUBILE_WEBHOOK_SECRET_PREVIOUS,
+    VOLUBILE_WEBHOOK_TOKEN: 'unused-no-volubile-token-configured',
+    SYNTHFLOW_WEBHOOK_SECRET: ROTATING.SYNTHFLOW_WEBHOOK_SECRET_PREVIOUS,
+    SYNTHFLOW_WEBHOOK_TOKEN: ROTATING.SYNTHFLOW_WEBHOOK_TOKEN_PREVIOUS,
+    ENGAGE_VOICE_TOKEN: ROTATING.ENGAGE_VOICE_TOKEN_PREVIOUS,
+    ENGAGE_VOICE_BASIC_AUTH: ROTATING.ENGAGE_VOICE_BASIC_AUTH_PREVIOUS,
+  });
+  const live = deliveries({
+    WATSONX_AUDIO_SECRET: ROTATING.WATSONX_AUDIO_SECRET_LIVE_PREVIOUS, VOLUBILE_WEBHOOK_SECRET: HOSTILE_SECRETS.VOLUBILE_WEBHOOK_SECRET,
+    VOLUBILE_WEBHOOK_TOKEN: 'unused-no-volubile-token-configured', SYNTHFLOW_WEBHOOK_SECRET: HOSTILE_SECRETS.SYNTHFLOW_WEBHOOK_SECRET,
+    SYNTHFLOW_WEBHOOK_TOKEN: HOSTILE_SECRETS.SYNTHFLOW_WEBHOOK_TOKEN, ENGAGE_VOICE_TOKEN: HOSTILE_SECRETS.ENGAGE_VOICE_TOKEN, ENGAGE_VOICE_BASIC_AUTH: BASIC,
+  });
+  const routes: Route[] = ['audio-webhook', 'volubile', 'synthflow', 'engage-voice'];
+  const liveNow = { ...live[0]![2], headers: { ...live[0]![2].headers, authorization: `Bearer ${hsJwt(ROTATING.WATSONX_AUDIO_SECRET_LIVE)}` } };
+  return [...previous.map(([, , input], i): [Route, HttpInput] => [routes[i]!, input]), ['audio-webhook', live[0]![2]], ['audio-webhook', liveNow]];
+}
+
 function authFailures(): [Route, HttpInput][] {
   return [
     ['audio-webhook', { target: '/audio-webhook', headers: { authorization: `Bearer ${hsJwt('wrong-secret-for-logs')}`, 'content-type': 'multipart/form-data; boundary=b' }, body: 'x' }],
@@ -97,6 +132,7 @@ describe('logs carry no secret, token, JWT, signature or phone number', () => {
     const statuses = new Set<number>();
     const all: [Route, HttpInput][] = [
       ...successes(), ...successes(), // the second round is duplicates
+      ...rotationSuccesses(),
       ...authFailures(),
       ...[...audioWebhookCases, ...volubileCases, ...synthflowCases, ...engageVoiceCases].map((c): [Route, HttpInput] => [c.route, c.request()]),
     ];
@@ -114,6 +150,8 @@ describe('logs carry no secret, token, JWT, signature or phone number', () => {
     statuses.add((await send(server.url, remember({ target: `/call-completed/${HOSTILE_SECRETS.SYNTHFLOW_WEBHOOK_TOKEN}`, body: '{}' }))).status);
 
     expect([...statuses]).toEqual(expect.arrayContaining([200, 400, 401, 404, 405, 415]));
+    // The rotation deliveries were accepted on previous values, and that was logged by name only.
+    expect(lines.filter((l) => l.includes('"acceptedOnPrevious"')).length).toBeGreaterThanOrEqual(5);
     expect(lines.length).toBeGreaterThan(400);
     expect(needles.size).toBeGreaterThan(20);
 
