@@ -1,4 +1,4 @@
-import type { Secrets } from '#shared/config';
+import { CREDENTIAL_NAMES, previousName, type Secrets } from '#shared/config';
 
 /**
  * The start-up banner: every endpoint as a ready-to-paste URL, the secrets
@@ -48,6 +48,18 @@ export function renderBanner(b: BannerInput): string {
   } else {
     lines.push(...fromEnv('WATSONX_AUDIO_SECRET', 'secret'));
   }
+  // Draft and live side by side: each environment's own secret, optionally bound to its environment_id.
+  const binding = (name: 'WATSONX_DRAFT_ENVIRONMENT_ID' | 'WATSONX_LIVE_ENVIRONMENT_ID') => {
+    const id = b.generated[name] ?? (set(b.env, name) ? b.env[name]?.trim() : undefined);
+    return id ? `, only for environment_id ${id}` : ', any environment_id';
+  };
+  const hasLive = b.generated.WATSONX_AUDIO_SECRET_LIVE !== undefined || set(b.env, 'WATSONX_AUDIO_SECRET_LIVE');
+  if (hasLive) {
+    lines.push(`      draft environment: the secret above${binding('WATSONX_DRAFT_ENVIRONMENT_ID')}`);
+    lines.push(b.generated.WATSONX_AUDIO_SECRET_LIVE !== undefined
+      ? `      live environment:  ${b.generated.WATSONX_AUDIO_SECRET_LIVE}${binding('WATSONX_LIVE_ENVIRONMENT_ID')}`
+      : `      live environment:  WATSONX_AUDIO_SECRET_LIVE from your environment${binding('WATSONX_LIVE_ENVIRONMENT_ID')}`);
+  }
 
   lines.push(`  Volubile                POST ${b.baseUrl}/call-completed/volubile${tokenQuery('VOLUBILE_WEBHOOK_TOKEN')}`);
   lines.push(...fromEnv('VOLUBILE_WEBHOOK_SECRET', 'signature secret (X-Webhook-Signature)'));
@@ -67,9 +79,15 @@ export function renderBanner(b: BannerInput): string {
   }
   lines.push(...fromEnv('VAPI_WEBHOOK_SECRET', 'HMAC credential secret (x-vapi-signature)'));
 
+  const rotating = CREDENTIAL_NAMES.filter((name) => b.generated[previousName(name)] !== undefined || set(b.env, previousName(name)));
+  if (rotating.length > 0) {
+    lines.push('', 'Rotations in progress (the previous value is still accepted; finish once the vendor sends the new one):');
+    for (const name of rotating) lines.push(`  ${name}: npm run rotate -- ${name} --finish`);
+  }
+
   const generatedNames = Object.keys(b.generated);
   if (generatedNames.length > 0) {
-    lines.push('', `Generated secrets (kept in ${b.dataDir}/secrets.json, reused on the next start): ${generatedNames.join(', ')}`);
+    lines.push('', `Secrets kept in ${b.dataDir}/secrets.json (generated, or set by npm run rotate; reused on the next start): ${generatedNames.join(', ')}`);
   }
 
   lines.push('', 'Send a signed sample (add --new for a new call each time):');

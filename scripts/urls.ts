@@ -10,7 +10,7 @@
 import './lib/quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { pickSecrets, type Secrets } from '#shared/config';
+import { CREDENTIAL_NAMES, pickSecrets, previousName, type Secrets } from '#shared/config';
 
 export interface StackOutputs {
   AudioWebhookUrl?: string;
@@ -49,6 +49,13 @@ export function formatVendorSetup(stackName: string, outputs: StackOutputs, secr
   lines.push('IBM watsonx Assistant — phone integration, audio webhook (record step)');
   lines.push(`  URL:     ${outputs.AudioWebhookUrl}`);
   lines.push(`  Secret:  ${secrets.WATSONX_AUDIO_SECRET ?? `${NOT_SET}: ${edit('WATSONX_AUDIO_SECRET')}`}`);
+  const bound = (id: string | undefined) => (id ? ` (only for environment_id ${id})` : '');
+  if (secrets.WATSONX_AUDIO_SECRET_LIVE) {
+    lines.push(`  Draft:   the secret above${bound(secrets.WATSONX_DRAFT_ENVIRONMENT_ID)}`);
+    lines.push(`  Live:    ${secrets.WATSONX_AUDIO_SECRET_LIVE}${bound(secrets.WATSONX_LIVE_ENVIRONMENT_ID)}`);
+  } else {
+    lines.push(`  Live:    ${NOT_SET} (optional, a second environment with its own secret): npm run rotate -- watsonx-live --stack ${stackName}`);
+  }
   lines.push('  Signs:   Authorization: Bearer <JWT>, HMAC (HS256/384/512) with the secret above', '');
 
   lines.push('Volubile — call-completed webhook');
@@ -70,6 +77,13 @@ export function formatVendorSetup(stackName: string, outputs: StackOutputs, secr
     ? `  Basic:   user ${basic.slice(0, colon)}, password ${basic.slice(colon + 1)}`
     : `  Basic:   ${NOT_SET} (optional): ${edit('ENGAGE_VOICE_BASIC_AUTH')} as user:password`);
   lines.push('  Signs:   nothing; the URL token (and Basic credentials when set) authenticate', '');
+
+  const rotating = CREDENTIAL_NAMES.filter((name) => secrets[previousName(name)]);
+  if (rotating.length > 0) {
+    lines.push('Rotations in progress (the previous value is still accepted):');
+    for (const name of rotating) lines.push(`  ${name}: once the vendor sends the new value, npm run rotate -- ${name} --stack ${stackName} --finish`);
+    lines.push('');
+  }
 
   lines.push(`Data: bucket ${outputs.BucketName ?? '?'}, table ${outputs.TableName ?? '?'}`);
   return lines.join('\n');

@@ -54,3 +54,18 @@ describe('formatVendorSetup', () => {
     expect(() => parseArgs(['prod'])).toThrow(/unknown argument/);
   });
 });
+
+describe('formatVendorSetup with draft and live, during a rotation', () => {
+  it('shows both watsonx secrets with their bindings and the rotations to finish, never a previous value', () => {
+    const text = formatVendorSetup('S', outputs, {
+      WATSONX_AUDIO_SECRET: 'wx-draft-secret', WATSONX_AUDIO_SECRET_LIVE: 'wx-live-secret',
+      WATSONX_LIVE_ENVIRONMENT_ID: 'env-live-42', ENGAGE_VOICE_TOKEN: 'ev-new', ENGAGE_VOICE_TOKEN_PREVIOUS: 'ev-old-value',
+    });
+    expect(text).toContain('Draft:   the secret above\n');
+    expect(text).toContain('Live:    wx-live-secret (only for environment_id env-live-42)');
+    expect(text).toContain('ENGAGE_VOICE_TOKEN: once the vendor sends the new value, npm run rotate -- ENGAGE_VOICE_TOKEN --stack S --finish');
+    expect(text).not.toContain('ev-old-value');
+    expect(formatVendorSetup('S', outputs, { WATSONX_AUDIO_SECRET: 'x' })).toContain('npm run rotate -- watsonx-live --stack S');
+    expect(formatVendorSetup('S', outputs, { WATSONX_AUDIO_SECRET: 'x' })).not.toContain('Rotations in progress');
+  });
+});

@@ -90,3 +90,33 @@ describe('start-up banner', () => {
     expect(renderBanner({ ...common, env: {}, generated: decision.apply })).toContain('secret (generated): gen-value-xyz');
   });
 });
+
+describe('local secrets during a rotation', () => {
+  const common = {
+    baseUrl: 'http://127.0.0.1:3000', dataDir: '/d', bucketName: 'b', tableName: 't',
+    s3Endpoint: 'http://127.0.0.1:4569', dynamoEndpoint: 'http://127.0.0.1:4567',
+  };
+
+  it('applies what rotate wrote to secrets.json unless the environment sets the name', () => {
+    const stored = { WATSONX_AUDIO_SECRET: 'new', WATSONX_AUDIO_SECRET_PREVIOUS: 'old', VOLUBILE_WEBHOOK_SECRET: 'vendor', SYNTHFLOW_WEBHOOK_TOKEN: 'tok', SYNTHFLOW_WEBHOOK_TOKEN_PREVIOUS: 'tok-old' };
+    const d = decideSecrets({ VOLUBILE_WEBHOOK_SECRET: 'from-env' }, stored, () => 'gen');
+    expect(d.apply).toMatchObject({ WATSONX_AUDIO_SECRET: 'new', WATSONX_AUDIO_SECRET_PREVIOUS: 'old', SYNTHFLOW_WEBHOOK_TOKEN: 'tok', SYNTHFLOW_WEBHOOK_TOKEN_PREVIOUS: 'tok-old' });
+    expect(d.apply).not.toHaveProperty('VOLUBILE_WEBHOOK_SECRET');
+    // A stored URL token (and its previous value) is dropped once the environment configures another check.
+    const s = decideSecrets({ ENGAGE_VOICE_BASIC_AUTH: 'u:p' }, { ENGAGE_VOICE_TOKEN: 'tok', ENGAGE_VOICE_TOKEN_PREVIOUS: 'tok-old' }, () => 'gen');
+    expect(s.apply).not.toHaveProperty('ENGAGE_VOICE_TOKEN');
+    expect(s.apply).not.toHaveProperty('ENGAGE_VOICE_TOKEN_PREVIOUS');
+  });
+
+  it('the banner shows draft and live with their bindings and the rotations in progress, never a previous value', () => {
+    const generated = { WATSONX_AUDIO_SECRET: 'draft-gen', WATSONX_AUDIO_SECRET_LIVE: 'live-gen', WATSONX_AUDIO_SECRET_PREVIOUS: 'draft-old-value', WATSONX_DRAFT_ENVIRONMENT_ID: 'env-d' };
+    const banner = renderBanner({ ...common, env: { WATSONX_LIVE_ENVIRONMENT_ID: 'env-l' }, generated });
+    expect(banner).toContain('draft environment: the secret above, only for environment_id env-d');
+    expect(banner).toContain('live environment:  live-gen, only for environment_id env-l');
+    expect(banner).toContain('WATSONX_AUDIO_SECRET: npm run rotate -- WATSONX_AUDIO_SECRET --finish');
+    expect(banner).not.toContain('draft-old-value');
+    const envLive = renderBanner({ ...common, env: { WATSONX_AUDIO_SECRET_LIVE: 'env-live-SECRET' }, generated: { WATSONX_AUDIO_SECRET: 'g' } });
+    expect(envLive).toContain('live environment:  WATSONX_AUDIO_SECRET_LIVE from your environment, any environment_id');
+    expect(envLive).not.toContain('env-live-SECRET');
+  });
+});
