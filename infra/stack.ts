@@ -23,6 +23,7 @@ import { WebhookSecret } from './secret.ts';
 import { acknowledgeCompliance } from './nag.ts';
 import type { KeyList } from './secret-filler/fill.ts';
 import { ErasureOperator } from './erasure-operator.ts';
+import { Recordings } from './recordings.ts';
 
 export interface WebhooksStackProps extends StackProps {
   config: StackConfig;
@@ -285,6 +286,15 @@ export class WebhooksStack extends Stack {
 
     // ---- Operations ---------------------------------------------------
     this.alarms(config);
+
+    // ---- Recordings the vendors hold: queue, DLQ, worker, alarms (infra/recordings.ts)
+    new Recordings(this, 'Recordings', {
+      bucket: this.bucket, table: this.table, secret: this.secret, logRetention: config.logRetention,
+      senders: [this.functions['call-completed'].fn, this.functions['engage-voice'].fn],
+      namespace: METRIC_NAMESPACE,
+      alarmAction: new SnsAction(this.alarmTopic),
+      encryptionKey: this.key,
+    });
     const erasure = new ErasureOperator(this, 'ErasureOperator', { bucket: this.bucket, table: this.table, encryptionKey: this.key });
 
     // ---- Outputs ------------------------------------------------------

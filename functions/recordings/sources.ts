@@ -83,6 +83,9 @@ export const STRATEGIES: Partial<Record<Source, FetchStrategy>> = {
   'engage-voice': engageVoice,
 };
 
+/** Sources whose recordings the worker copies: it may write only under their audio/<source>/ prefixes. */
+export const LINKED_SOURCES = Object.keys(STRATEGIES) as Source[];
+
 export function strategyFor(source: Source): FetchStrategy {
   return STRATEGIES[source] ?? direct;
 }

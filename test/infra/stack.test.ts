@@ -283,9 +283,11 @@ describe('least privilege', () => {
   it.each(WEBHOOK_FUNCTIONS.map((s) => [s.name, s] as const))('%s: PutObject under its own prefixes, PutItem/GetItem, read the secret, write its logs', (_n, spec) => {
     const statements = policyFor(`${spec.id}Role`);
     const actions = statements.flatMap((s) => [s.Action].flat()).map(String).sort();
+    // The sources with linked recordings also queue them (infra/recordings.ts).
+    const queues = spec.name === 'audio-webhook' ? [] : ['sqs:SendMessage'];
     expect([...new Set(actions)]).toEqual([
       'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents',
-      's3:PutObject', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
+      's3:PutObject', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...queues,
     ]);
     // The key only through the services that use it on the function's behalf.
     for (const st of statements.filter((x) => String(x.Action).startsWith('kms:'))) {
@@ -326,7 +328,7 @@ describe('operations', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AuthRejected', Namespace: 'VoiceWebhooks', Statistic: 'Sum', Period: 300, Threshold: 20 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IndexWriteFailures', Namespace: 'VoiceWebhooks' });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', WEBHOOK_FUNCTIONS.length * 2 + 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', WEBHOOK_FUNCTIONS.length * 2 + 3 + 4 /* recordings: test/infra/recordings.test.ts */);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     for (const [id, a] of resourcesOfType('AWS::CloudWatch::Alarm')) expect(a.Properties?.AlarmActions, id).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
