@@ -23,6 +23,14 @@ export interface ReplayOptions {
   fresh?: boolean;
   /** Fixtures folder (default events/payloads). */
   payloadsDir?: string;
+  /** Recording links point here instead (same file names): a local file server standing in for the vendor. */
+  recordingsBase?: string;
+}
+
+/** JSON sample bodies: every recording URL's origin and folder replaced by `base`, the file name kept. */
+export function pointRecordingsAt(body: Buffer, base: string): Buffer {
+  const root = base.replace(/\/+$/, '');
+  return Buffer.from(body.toString('utf8').replace(/"(recording_url|recordingUrl|sess_agent_perspective_recording_url)": "https?:\/\/[^"]*\/([^"/]+)"/g, `"$1": "${root}/$2"`));
 }
 
 export interface ReplayResult {
@@ -32,7 +40,8 @@ export interface ReplayResult {
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
-  const request = await SAMPLES[opts.sample].build({ secrets: opts.secrets, fresh: opts.fresh ?? false, ...(opts.payloadsDir ? { payloadsDir: opts.payloadsDir } : {}) });
+  const built = await SAMPLES[opts.sample].build({ secrets: opts.secrets, fresh: opts.fresh ?? false, ...(opts.payloadsDir ? { payloadsDir: opts.payloadsDir } : {}) });
+  const request = opts.recordingsBase && built.body ? { ...built, body: pointRecordingsAt(built.body, opts.recordingsBase) } : built;
   // Keep the base URL's path (a stage or custom-domain prefix) in front of the route.
   const base = new URL(opts.baseUrl);
   const url = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${requestTarget(request)}`);
@@ -61,17 +70,20 @@ export interface ReplayArgs {
   baseUrl: string;
   fresh: boolean;
   overrides: Secrets;
+  recordingsBase?: string;
 }
 
 const USAGE = `usage: npm run replay -- <${SAMPLE_NAMES.join('|')}> [--url <base-url>] [--new] [--set NAME=value]
   --url   where to send it (default http://127.0.0.1:3000, i.e. npm start)
   --new   fresh call ids: a new call instead of a duplicate of the last replay
-  --set   a secret to sign with, e.g. --set VOLUBILE_WEBHOOK_SECRET=... (${SECRET_NAMES.join(', ')})`;
+  --set   a secret to sign with, e.g. --set VOLUBILE_WEBHOOK_SECRET=... (${SECRET_NAMES.join(', ')})
+  --recordings <base-url>  recording links (Synthflow, Engage Voice JSON) point there, file names kept`;
 
 export function parseReplayArgs(argv: string[], env: Record<string, string | undefined> = process.env): ReplayArgs | string {
   let sample: SampleName | undefined;
   let baseUrl = `http://${readLocalConfig(env).host}:${readLocalConfig(env).port}`;
   let fresh = false;
+  let recordingsBase: string | undefined;
   const raw: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -80,6 +92,10 @@ export function parseReplayArgs(argv: string[], env: Record<string, string | und
       const next = argv[++i];
       if (next === undefined || !URL.canParse(next)) return `--url needs a base URL\n${USAGE}`;
       baseUrl = next;
+    } else if (arg === '--recordings') {
+      const next = argv[++i];
+      if (next === undefined || !URL.canParse(next)) return `--recordings needs a base URL, e.g. http://127.0.0.1:8080\n${USAGE}`;
+      recordingsBase = next;
     } else if (arg === '--set') {
       const next = argv[++i] ?? '';
       const eq = next.indexOf('=');
@@ -90,7 +106,7 @@ export function parseReplayArgs(argv: string[], env: Record<string, string | und
     else return `unknown argument "${arg}"\n${USAGE}`;
   }
   if (sample === undefined) return USAGE;
-  return { sample, baseUrl, fresh, overrides: pickSecrets(raw) };
+  return { sample, baseUrl, fresh, overrides: pickSecrets(raw), ...(recordingsBase ? { recordingsBase } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -100,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const secrets = replaySecrets(args.baseUrl, process.env, args.overrides);
-  const result = await replay({ sample: args.sample, baseUrl: args.baseUrl, secrets, fresh: args.fresh });
+  const result = await replay({ sample: args.sample, baseUrl: args.baseUrl, secrets, fresh: args.fresh, ...(args.recordingsBase ? { recordingsBase: args.recordingsBase } : {}) });
   // The body is the server's, possibly a stranger's (--url): one line, nothing raw reaches the terminal.
   process.stdout.write(`${result.request.method} ${result.request.path} → ${result.status}\n${oneLine(result.body)}\n`);
   return result.status >= 200 && result.status < 300 ? 0 : 1;

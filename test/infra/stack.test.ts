@@ -49,7 +49,8 @@ beforeAll(() => {
   stack = buildApp(app).stack;
   template = Template.fromStack(stack);
   raw = template.toJSON() as typeof raw;
-}, 120_000);
+  // Five bundles (the recordings worker included) on a shared machine.
+}, 240_000);
 
 describe('HTTP API', () => {
   it('has exactly the routes of DESIGN.md section 2, as ANY routes', () => {
