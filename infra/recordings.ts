@@ -16,6 +16,7 @@ import { DEFAULT_MAX_BYTES, DEFAULT_RETRY_DELAYS, EVENT_SOURCE, WORKER_TIMEOUT_S
 import { LINKED_SOURCES } from '../functions/recordings/sources.ts';
 import { REPO_ROOT } from './functions.ts';
 import { cdkBundling } from './webhook-function.ts';
+import { acknowledgeCompliance } from './nag.ts';
 
 /**
  * Recordings the vendors hold (functions/recordings): the queue the webhook
@@ -139,6 +140,10 @@ export class Recordings extends Construct {
       fn.addEnvironment('RECORDINGS_QUEUE_URL', this.queue.queueUrl);
     }
 
+    acknowledgeCompliance(role, 'IAMNoInlinePolicy', 'The inline policy is this one worker\'s grants on this stack\'s resources (its audio prefixes, the table, the secret, the key, its queue, its log group); a managed policy could be attached to other principals.');
+    acknowledgeCompliance(this.worker, 'LambdaDLQ', 'Invoked by the SQS event source, whose queue has its own dead-letter queue after 7 receives; a function dead-letter queue only applies to asynchronous invocations.');
+    acknowledgeCompliance(this.worker, 'LambdaInsideVPC', 'The worker must reach vendor recording hosts on the public internet; a VPC would need a NAT gateway and would not narrow what it may connect to, which the fetcher restricts to public addresses itself.');
+    acknowledgeCompliance(this.worker, 'LambdaConcurrency', 'Its concurrency is bounded by the event source (maximum concurrency 2), which is what keeps a burst from hammering a vendor; reserved concurrency would take capacity from the account without adding a limit.');
     this.alarms(props);
     new CfnOutput(scope, 'RecordingsQueueUrl', { value: this.queue.queueUrl, description: 'Queue of recordings to copy (npm run recordings -- --missing sends here)' });
     new CfnOutput(scope, 'RecordingsDeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Recordings that failed every attempt (npm run recordings -- --redrive)' });
