@@ -83,7 +83,8 @@ export function isTextContentType(contentType: string | undefined): boolean {
   return /^application\/[a-z0-9.!#$&^_-]+\+(json|xml)$/.test(type);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF stays in the string, so the bytes the handler sees (and signs, and archives) are the bytes sent.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function asUtf8(bytes: Uint8Array): string | undefined {
   try {

@@ -3,7 +3,7 @@ import { store } from '#shared/storage';
 import { queueRecordings } from '#shared/recording-queue';
 import { authenticateEngage } from './auth.ts';
 import { rawPayload } from './parse.ts';
-import { interpretEngage } from './interpret.ts';
+import { DERIVED_ID_PREFIX, UII_HINT, interpretEngage } from './interpret.ts';
 
 /**
  * GET and POST /engage-voice: RingCentral Engage Voice (RingCX) web services,
@@ -26,7 +26,11 @@ export const handler = webhookHandler(
       source: 'engage-voice',
       outcome: result.outcome,
       previous,
-      body: { callId: call.callId, segment: sk.slice('SEG#'.length) },
+      body: {
+        callId: call.callId,
+        segment: sk.slice('SEG#'.length),
+        ...(call.callId.startsWith(DERIVED_ID_PREFIX) ? { derivedCallId: true, hint: UII_HINT } : {}),
+      },
     };
   },
 );

@@ -11,7 +11,9 @@ import { localToUtcIso, parseDurationSec, TimeFormatError } from './time.ts';
  * call it, so a rebuilt index equals the live one.
  *
  * Decisions (also in functions/engage-voice/README.md):
- *   - callId = uii (digits, kept as a string).
+ *   - callId = uii (digits, kept as a string); without a uii, `nouii-` and 24 hex
+ *     digits of SHA-256(agent id | agent username | ani | dnis | call_start |
+ *     recording URL), see callIdOf.
  *   - sk = SEG#<segment id>, the segment id being the first 16 hex digits of
  *     SHA-256(agent id | call_start as sent | agent-perspective recording URL,
  *     else recording URL). A retry of the same segment sends the same three
@@ -37,6 +39,27 @@ export function shortHash(value: string, hexDigits = 16): string {
 /** Stable segment id: same for retries of one segment, distinct across segments of one uii. */
 export function segmentId(p: Pick<EngagePayload, 'agentId' | 'callStart' | 'agentRecordingUrl' | 'recordingUrl'>): string {
   return shortHash([p.agentId ?? '', p.callStart ?? '', p.agentRecordingUrl ?? p.recordingUrl ?? ''].join('|'));
+}
+
+/** Prefix of a call id derived for a delivery that carries no uii. */
+export const DERIVED_ID_PREFIX = 'nouii-';
+
+/** What the response and docs tell a user whose web service sends no uii. */
+export const UII_HINT = 'no uii in the delivery: this segment was stored under a call id derived from its agent, numbers, start and recording; add uii=#uii# to the web service so the segments of one call are grouped under its uii';
+
+/**
+ * The call id: the uii, or for a body without one (RingCentral's own JSON
+ * example has agentId, agentUsername, ani, dnis, callStart, duration,
+ * recordingUrl) a stable id derived from what identifies the segment, so a
+ * retry is a duplicate and two segments are two items. 400 when nothing does.
+ */
+export function callIdOf(p: EngagePayload): string {
+  if (p.uii !== undefined) return p.uii;
+  const parts = [p.agentId, p.agentUsername, p.ani, p.dnis, p.callStart, p.agentRecordingUrl ?? p.recordingUrl];
+  if (parts.every((x) => x === undefined)) {
+    throw new BadRequest('uii is required: add uii=#uii# to the web service (or at least ani, dnis, call_start, agent_id and recording_url)', 'invalid_payload');
+  }
+  return `${DERIVED_ID_PREFIX}${shortHash(parts.map((x) => x ?? '').join('|'), 24)}`;
 }
 
 /**
@@ -134,7 +157,7 @@ export function normalize(p: EngagePayload, ctx: InterpretContext): NormalizedCa
   if (p.callType !== undefined) extracted.call_type = p.callType;
   const call: NormalizedCall = {
     source: SOURCE,
-    callId: p.uii,
+    callId: callIdOf(p),
     status: statusOf(p.disposition),
     direction,
     recordings,

@@ -28,6 +28,8 @@ export interface RawPayload {
   bytes: Uint8Array;
   contentType: string;
   extension: PayloadKind;
+  /** S3 user metadata for the archived copy: `redacted` names the credential fields taken out. */
+  metadata?: Record<string, string>;
 }
 
 function dict(): Fields {
@@ -124,25 +126,142 @@ export function parseFields(bytes: Uint8Array, contentType: string): Fields {
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /**
- * What we archive for a request (DESIGN.md section 4: the body exactly as received):
- *   - POST with a body: the bytes and the content type as sent (415 for other types);
+ * What we archive for a request: the body exactly as received, credentials excepted:
+ *   - POST with a body: the bytes and the content type as sent (415 for other types),
+ *     with a `token` field's value redacted (JSON) or its pair left out (form);
  *   - GET, or POST with an empty body: the query string without `token`, as a form body.
  * The archived bytes alone rebuild the index item (see interpretEngage).
  */
 export function rawPayload(req: WebhookRequest): RawPayload {
   if (req.method === 'POST' && req.body.length > 0) {
     const contentType = req.headers['content-type'] ?? '';
-    return { bytes: req.body, contentType, extension: payloadKind(contentType) };
+    const extension = payloadKind(contentType);
+    const redacted = extension === 'json' ? redactJsonToken(req.body) : redactFormToken(req.body);
+    if (redacted === undefined) return { bytes: req.body, contentType, extension };
+    return { bytes: redacted, contentType, extension, metadata: { redacted: 'token' } };
   }
   // The query string exactly as sent, minus the `token` pair(s): repeated
   // parameters and their order survive into the archive.
   const pairs = req.rawQuery.split('&').filter((pair) => pair !== '');
   if (pairs.length > MAX_FIELDS) throw new BadRequest(`too many fields: at most ${MAX_FIELDS} are accepted`, 'too_many_fields');
-  const text = pairs.filter((pair) => queryName(pair) !== 'token').join('&');
+  const kept = pairs.filter((pair) => !isTokenName(queryName(pair)));
+  const text = kept.join('&');
   if (text === '') {
     throw new BadRequest('no fields: send the web service fields (at least uii) as JSON, a form body, or a query string', 'empty_payload');
   }
-  return { bytes: Buffer.from(text, 'utf8'), contentType: FORM_CONTENT_TYPE, extension: 'form' };
+  return {
+    bytes: Buffer.from(text, 'utf8'),
+    contentType: FORM_CONTENT_TYPE,
+    extension: 'form',
+    ...(kept.length < pairs.length ? { metadata: { redacted: 'token' } } : {}),
+  };
+}
+
+/** `token`, `Token`, `TOKEN`: the URL token RingCX may pass among the fields; a credential, never archived. */
+function isTokenName(name: string): boolean {
+  return canonicalName(name) === 'token';
+}
+
+const REDACTED = '"[redacted]"';
+const utf8Exact = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A form body without its token pair(s); every other byte as sent. undefined
+ * when there is none to take out (or the body is not UTF-8: it is refused later).
+ */
+function redactFormToken(bytes: Uint8Array): Buffer | undefined {
+  let text: string;
+  try {
+    text = utf8Exact.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  const pairs = text.split('&');
+  const kept = pairs.filter((pair) => !isTokenName(queryName(pair)));
+  return kept.length === pairs.length ? undefined : Buffer.from(kept.join('&'), 'utf8');
+}
+
+/** End (exclusive) of the JSON string literal starting at `start` (a `"`), or -1. */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') i++;
+    else if (c === '"') return i + 1;
+  }
+  return -1;
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && /[ \t\r\n\ufeff]/.test(text[i] ?? '')) i++;
+  return i;
+}
+
+/** End (exclusive) of the JSON value starting at `i`, or -1. */
+function valueEnd(text: string, i: number): number {
+  if (text[i] === '"') return stringEnd(text, i);
+  if (text[i] === '{' || text[i] === '[') {
+    let depth = 0;
+    for (let j = i; j < text.length; j++) {
+      const c = text[j];
+      if (c === '"') {
+        j = stringEnd(text, j) - 1;
+        if (j < 0) return -1;
+      } else if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  let j = i;
+  while (j < text.length && !/[,}\s]/.test(text[j] ?? '')) j++;
+  return j;
+}
+
+/**
+ * A JSON object body with the value of each top-level token member replaced
+ * by "[redacted]"; every other byte as sent. undefined when there is nothing
+ * to redact or the body is not a well-formed object (it is refused later).
+ */
+function redactJsonToken(bytes: Uint8Array): Buffer | undefined {
+  let text: string;
+  try {
+    text = utf8Exact.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  let i = skipSpace(text, 0);
+  if (text[i] !== '{') return undefined;
+  i = skipSpace(text, i + 1);
+  const spans: [number, number][] = [];
+  while (i < text.length && text[i] !== '}') {
+    if (text[i] !== '"') return undefined;
+    const keyEnd = stringEnd(text, i);
+    if (keyEnd < 0) return undefined;
+    let key: unknown;
+    try {
+      key = JSON.parse(text.slice(i, keyEnd));
+    } catch {
+      return undefined;
+    }
+    i = skipSpace(text, keyEnd);
+    if (text[i] !== ':') return undefined;
+    i = skipSpace(text, i + 1);
+    const end = valueEnd(text, i);
+    if (end < 0) return undefined;
+    if (typeof key === 'string' && isTokenName(key) && text[i] !== '{' && text[i] !== '[') spans.push([i, end]);
+    i = skipSpace(text, end);
+    if (text[i] === ',') i = skipSpace(text, i + 1);
+  }
+  if (spans.length === 0) return undefined;
+  let out = '';
+  let at = 0;
+  for (const [start, end] of spans) {
+    out += text.slice(at, start) + REDACTED;
+    at = end;
+  }
+  return Buffer.from(out + text.slice(at), 'utf8');
 }
 
 function queryName(pair: string): string {
@@ -184,10 +303,11 @@ const CONSUMED = new Set<string>(Object.values(ALIASES).flat());
 const text = (max = 512) => v.optional(v.pipe(v.string(), v.maxLength(max)));
 
 export const EngagePayloadSchema = v.object({
-  uii: v.pipe(
-    v.string('uii is required: add uii=#uii# to the web service'),
+  /** Absent in RingCentral's own JSON example: the call id is then derived (see interpret.ts). */
+  uii: v.optional(v.pipe(
+    v.string(),
     v.regex(/^\d{1,64}$/, 'uii must be a string of 1 to 64 digits'),
-  ),
+  )),
   agentId: v.optional(v.pipe(v.string(), v.regex(SAFE_ID, 'agent_id contains characters that are not allowed'))),
   agentUsername: text(256),
   agentFirstName: text(256),

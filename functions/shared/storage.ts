@@ -93,7 +93,7 @@ export interface Delivery {
   /** Sort key of the item: CALL, REC#<id> or SEG#<id> (see table.ts). */
   sk: string;
   /** The request body exactly as received, and how to name it in the archive. */
-  raw: { bytes: Uint8Array; contentType: string; extension: string };
+  raw: { bytes: Uint8Array; contentType: string; extension: string; metadata?: Record<string, string> };
   /** Objects stored beside the raw body, before the index item (watsonx audio). */
   objects?: StoredObject[];
   /** Orders events for the same item: the highest wins (epoch ms of the vendor's event time). */
@@ -317,7 +317,7 @@ export async function store(target: StorageTarget, d: Delivery, log: Logger, opt
         key: rawS3Key,
         body: d.raw.bytes,
         contentType: d.raw.contentType,
-        metadata: { 'received-at': d.receivedAt.toISOString() },
+        metadata: { ...d.raw.metadata, 'received-at': d.receivedAt.toISOString() },
       }),
     ]);
     for (const w of writes) if (w.status === 'rejected') throw w.reason;

@@ -181,7 +181,7 @@ describe('rejections store nothing', () => {
     ['bad JSON', (uii) => apiEvent({ ...json({ 'content-type': 'application/json' }), body: `{"uii":"${uii}",` }), 400, 'invalid_json'],
     ['a JSON array', (uii) => apiEvent({ ...json({ 'content-type': 'application/json' }), body: `["${uii}"]` }), 400, 'invalid_json'],
     ['nested JSON', (uii) => apiEvent({ ...json({ 'content-type': 'application/json' }), body: `{"uii":"${uii}","x":${'['.repeat(50_000)}${']'.repeat(50_000)}}` }), 400, 'too_deep'],
-    ['an unsubstituted uii', (uii) => jsonEvent({ ...fixture('agent-termination'), uii: '#uii#', agent_id: uii }, { query: q, headers: AUTH }), 400, 'invalid_payload'],
+    ['no uii and nothing else that identifies the call', () => jsonEvent({ uii: '#uii#', duration: '5' }, { query: q, headers: AUTH }), 400, 'invalid_payload'],
     ['a non-digit uii', (uii) => jsonEvent(fixture('agent-termination', { uii: `${uii}x` }), { query: q, headers: AUTH }), 400, 'invalid_payload'],
     ['a bad call_start', (uii) => jsonEvent(fixture('agent-termination', { uii, call_start: '2026-02-30 10:00:00' }), { query: q, headers: AUTH }), 400, 'invalid_payload'],
     ['bad form encoding', (uii) => apiEvent({ ...json({ 'content-type': 'application/x-www-form-urlencoded' }), body: Buffer.from(`uii=${uii}&x=%G1`) }), 400, 'invalid_form'],

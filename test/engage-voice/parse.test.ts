@@ -121,10 +121,10 @@ describe('field names and values', () => {
     expect(p.other).toEqual({});
   });
 
-  it('requires uii as 1–64 digits and keeps it a string', () => {
+  it('takes uii as 1–64 digits and keeps it a string; absent (or an unsubstituted tag) it is undefined', () => {
     expect(toPayload({ uii: '000000000000000000000000000001' }).uii).toBe('000000000000000000000000000001');
-    expect(codeOf(() => toPayload({ agent_id: '1' }))).toBe('400 invalid_payload');
-    expect(codeOf(() => toPayload({ uii: '#uii#' }))).toBe('400 invalid_payload');
+    expect(toPayload({ agent_id: '1' }).uii).toBeUndefined();
+    expect(toPayload({ uii: '#uii#', agent_id: '1' }).uii).toBeUndefined();
     expect(codeOf(() => toPayload({ uii: '12a' }))).toBe('400 invalid_payload');
     expect(codeOf(() => toPayload({ uii: '1'.repeat(65) }))).toBe('400 invalid_payload');
     expect(codeOf(() => toPayload({ uii: '../../etc' }))).toBe('400 invalid_payload');

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
-import { sampleEnvironment, freshUii, type Delivery } from '../../scripts/lib/traffic.ts';
+import { sampleEnvironment, freshUii, engageDelivery, type Delivery } from '../../scripts/lib/traffic.ts';
 import { engageVoiceRequest, synthflowRequest, volubileRequest } from '../../scripts/lib/requests.ts';
-import { getItems, getObjectBytes } from '../support/storage.ts';
+import { getItems, getObjectBytes, headObject } from '../support/storage.ts';
 
 /**
  * What the index says equals what the sender sent: keys such as `__proto__`
@@ -128,5 +128,89 @@ describe('Synthflow documented fields', () => {
       collected_variables: collected,
     });
     expect(record.labels).toMatchObject({ persona: 'true', persona_feedback: 'Stayed on script', goal_reached: 'false' });
+  });
+});
+
+describe("Engage Voice body exactly as RingCentral's guide shows it (no uii)", () => {
+  const example = (agentId: string, recording: string) => JSON.stringify({
+    agentId, agentUsername: `agent${agentId}@example.com`, ani: '6175550142', dnis: '8885550100',
+    callStart: '2026-11-20 09:12:05.4830', duration: '205', recordingUrl: `https://recordings.example.com/engage/${recording}.wav`,
+  });
+  const send = async (body: string) => {
+    const d = engageJson(body, '');
+    const res = await handlers.invoke(d);
+    return { status: res.statusCode, body: JSON.parse(String(res.body)) as Record<string, unknown> };
+  };
+
+  it('is stored under a stable derived call id; a retry is a duplicate; two segments are two items; the answer says to add #uii#', async () => {
+    const tag = randomUUID();
+    const first = await send(example('1004217', `${tag}-a`));
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ outcome: 'stored', derivedCallId: true, callId: expect.stringMatching(/^nouii-[0-9a-f]{24}$/) });
+    expect(String(first.body.hint)).toContain('uii=#uii#');
+    const retry = await send(example('1004217', `${tag}-a`));
+    expect(retry.body).toMatchObject({ outcome: 'duplicate', callId: first.body.callId });
+    const other = await send(example('1004388', `${tag}-b`));
+    expect(other.body).toMatchObject({ outcome: 'stored' });
+    expect(other.body.callId).not.toBe(first.body.callId);
+    const items = await getItems('engage-voice', String(first.body.callId));
+    expect(items).toHaveLength(1);
+    expect(items[0]!.record).toMatchObject({ customerNumber: '+16175550142', agent: { id: '1004217' }, durationSec: 205 });
+  });
+
+  it('a body with nothing that identifies the call is still a 400 that says to add uii', async () => {
+    const res = await send(JSON.stringify({ duration: '5' }));
+    expect(res.status).toBe(400);
+    expect(String(res.body.message)).toContain('uii=#uii#');
+  });
+});
+
+describe('Engage Voice token among the fields (as well as in the URL)', () => {
+  const token = secrets.ENGAGE_VOICE_TOKEN!;
+  const archiveOf = async (d: Delivery) => {
+    const res = await handlers.invoke(d);
+    expect(res.statusCode, String(res.body)).toBe(200);
+    const items = await getItems(d.source, d.callId);
+    const key = String(items[0]!.record.rawS3Key);
+    return { bytes: await getObjectBytes(key), head: await headObject(key) };
+  };
+
+  it('a JSON body field: the archive has it redacted, every other byte as sent, and its metadata says so', async () => {
+    const uii = freshUii();
+    const body = `{ "uii": "${uii}", "token" : "${token}", "agent_id": "1004217", "TOKEN": 12345 }`;
+    const d: Delivery = { source: 'engage-voice', callId: uii, request: engageVoiceRequest({}, 'json', { token, basic: secrets.ENGAGE_VOICE_BASIC_AUTH }, Buffer.from(body)) };
+    const { bytes, head } = await archiveOf(d);
+    expect(bytes.toString('utf8')).toBe(`{ "uii": "${uii}", "token" : "[redacted]", "agent_id": "1004217", "TOKEN": "[redacted]" }`);
+    expect(head.Metadata?.redacted).toBe('token');
+  });
+
+  it('a form body field: the pair is left out, the rest byte-exact', async () => {
+    const uii = freshUii();
+    const body = `uii=${uii}&token=${encodeURIComponent(token)}&agent_id=1004217&queue_name=Billing+Support`;
+    const d: Delivery = { source: 'engage-voice', callId: uii, request: engageVoiceRequest({}, 'form', { token, basic: secrets.ENGAGE_VOICE_BASIC_AUTH }) };
+    d.request.body = Buffer.from(body);
+    const { bytes, head } = await archiveOf(d);
+    expect(bytes.toString('utf8')).toBe(`uii=${uii}&agent_id=1004217&queue_name=Billing+Support`);
+    expect(head.Metadata?.redacted).toBe('token');
+  });
+
+  it('a query parameter on a POST without a body: left out of the archive, and the metadata says so', async () => {
+    const uii = freshUii();
+    const d = engageDelivery(secrets, uii, 205, 'get');
+    d.request.method = 'POST';
+    const { bytes, head } = await archiveOf(d);
+    expect(bytes.toString('utf8')).not.toContain(token);
+    expect(bytes.toString('utf8')).not.toContain(encodeURIComponent(token));
+    expect(head.Metadata?.redacted).toBe('token');
+  });
+});
+
+describe('a UTF-8 BOM at the start of a text body', () => {
+  it('reaches the handler and the archive byte-exact, so its signature verifies', async () => {
+    const id = randomUUID();
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`{"id":"${id}","status":"COMPLETED"}`)]);
+    const d: Delivery = { source: 'volubile', callId: id, request: volubileRequest(bytes, { secret: secrets.VOLUBILE_WEBHOOK_SECRET, token: secrets.VOLUBILE_WEBHOOK_TOKEN }) };
+    const record = await deliver(d);
+    expect((await getObjectBytes(String(record.rawS3Key))).equals(bytes)).toBe(true);
   });
 });
