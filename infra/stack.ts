@@ -75,7 +75,7 @@ export const LOCAL_INVOKE_ENVIRONMENT: Readonly<Record<string, string>> = {
 /**
  * One stack per stage: HTTP API → three webhook functions → one bucket (system
  * of record) + one table (index), one secret, alarms. Secure by default
- * (DESIGN.md section 8); every knob comes from CDK context (./config.ts).
+ * (encrypted, versioned, retained, least privilege); every knob comes from CDK context (./config.ts).
  */
 export class WebhooksStack extends Stack {
   readonly bucket: Bucket;

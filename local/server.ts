@@ -27,7 +27,7 @@ function headerSize(method: string, target: string, httpVersion: string, rawHead
   return size;
 }
 
-/** API Gateway's and Lambda's limits (DESIGN.md section 5). */
+/** API Gateway's and Lambda's limits: 10 MB request, 6 MB Lambda event, 30 s. */
 export const LIMITS: Readonly<Limits> = {
   /** API Gateway HTTP API request payload. */
   requestBytes: 10 * 1024 * 1024,

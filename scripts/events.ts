@@ -34,7 +34,8 @@ export const SAMPLE_ENV = {
 
 export async function buildEvents(secrets: Secrets = SAMPLE_SECRETS, now = new Date()): Promise<Record<SampleName, APIGatewayProxyEventV2>> {
   const out: Partial<Record<SampleName, APIGatewayProxyEventV2>> = {};
-  for (const name of SAMPLE_NAMES) out[name] = eventFromRequest(await SAMPLES[name].build({ secrets, now }), now);
+  // No JWT `exp`: the committed events are signed with the fake sample secret and must work whenever the clone is made.
+  for (const name of SAMPLE_NAMES) out[name] = eventFromRequest(await SAMPLES[name].build({ secrets, now, jwtTtlSeconds: null }), now);
   return out as Record<SampleName, APIGatewayProxyEventV2>;
 }
 
@@ -56,7 +57,7 @@ export async function writeEvents(dir = EVENTS_DIR, now = new Date()): Promise<s
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   writeEvents().then((files) => {
     for (const f of files) process.stdout.write(`wrote ${f}\n`);
-    process.stdout.write('The watsonx events carry a JWT that expires in 4 hours: run `npm run events` again after that.\n');
+    process.stdout.write('The watsonx events carry a JWT without exp, signed with the fake secret of events/env.json: never configure that secret in a deployment.\n');
   }, (err: unknown) => {
     process.stderr.write(`events failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

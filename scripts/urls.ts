@@ -143,9 +143,25 @@ async function main(): Promise<void> {
   process.stdout.write(formatVendorSetup(stackName, outputs, secrets) + '\n');
 }
 
+/** What to do about a failure to reach the stack, in the user's terms rather than the SDK's. */
+export function explainAwsError(err: unknown, stackName: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const name = err instanceof Error ? err.name : '';
+  if (/region is missing/i.test(message)) {
+    return 'no AWS region: pass --region <region> (the one you deployed to), or set AWS_REGION, or AWS_PROFILE for a profile that has a region';
+  }
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return 'no AWS credentials: set AWS_PROFILE=<profile> (after `aws configure` or `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  }
+  if (/does not exist/i.test(message)) {
+    return `stack ${stackName} not found in this account and region: run \`npx cdk deploy\` first, or pass --stack <name> and --region <region>`;
+  }
+  return message;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
-    process.stderr.write(`urls: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`urls: ${explainAwsError(err, parseArgs(process.argv.slice(2)).stack ?? defaultStackName())}\n`);
     process.exitCode = 1;
   });
 }

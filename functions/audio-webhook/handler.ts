@@ -3,13 +3,13 @@ import { requireSomeCheck } from '#shared/auth';
 import { sha256Hex, store } from '#shared/storage';
 import { verifyJwt } from './jwt.ts';
 import { WATSONX_AUTH_VARIABLES, keyForEnvironment, verifyWithAny, watsonxKeys } from './environments.ts';
-import { parseMultipart, requireMultipart } from './multipart.ts';
+import { checkPartHeaders, parseMultipart, requireMultipart } from './multipart.ts';
 import { audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
 import { interpretMetadata } from './interpret.ts';
 
 async function parseBody(contentType: Parameters<typeof requireMultipart>[0], header: string, body: Buffer) {
-  requireMultipart(contentType);
+  checkPartHeaders(body, requireMultipart(contentType));
   return parseMultipart(body, header);
 }
 

@@ -18,6 +18,8 @@ const safeId = v.pipe(
   v.string('must be a string'),
   v.regex(SAFE_ID, 'must be 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit'),
   v.check((s) => !s.includes('..'), 'must not contain ".."'),
+  // The recording's key is `<recording_id>.wav`: a trailing dot would make `..` there.
+  v.check((s) => !s.endsWith('.'), 'must not end with "."'),
 );
 
 const optionalText = v.optional(v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')));

@@ -56,6 +56,35 @@ export function requireMultipart(contentType: ContentType | undefined): string {
   return boundary;
 }
 
+/**
+ * busboy cuts part headers beyond its limits silently; the documented limits
+ * (8 KB and 16 lines of headers per part) are enforced here, on the bytes, with a 400.
+ */
+export function checkPartHeaders(body: Buffer, boundary: string): void {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const next = Buffer.from(`\r\n--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const after = at + delimiter.length;
+    if (body[after] === 0x2d && body[after + 1] === 0x2d) return; // closing delimiter
+    const lineEnd = body.indexOf('\r\n', after);
+    if (lineEnd < 0) return;
+    const start = lineEnd + 2;
+    const found = body.indexOf('\r\n\r\n', start);
+    const end = found < 0 ? body.length : found;
+    if (end - start > MULTIPART_LIMITS.headerSize) {
+      throw new BadRequest(`a part's headers are larger than ${MULTIPART_LIMITS.headerSize} bytes`, 'invalid_multipart');
+    }
+    let lines = end > start ? 1 : 0;
+    for (let i = body.indexOf('\r\n', start); i >= 0 && i < end; i = body.indexOf('\r\n', i + 2)) lines++;
+    if (lines > MULTIPART_LIMITS.headerPairs) {
+      throw new BadRequest(`a part has more than ${MULTIPART_LIMITS.headerPairs} header lines`, 'invalid_multipart');
+    }
+    const n = body.indexOf(next, end);
+    at = n < 0 ? -1 : n + 2;
+  }
+}
+
 interface Collected {
   name: string;
   chunks: Buffer[];
@@ -110,7 +139,15 @@ export function parseMultipart(body: Buffer, contentTypeHeader: string): Promise
 
     boy.on('file', (name: string, stream: BusboyFileStream, filename: string | undefined, _enc: string, mimeType: string) => {
       const rawType = pendingHeader?.['content-type']?.[0];
+      const transferEncoding = pendingHeader?.['content-transfer-encoding']?.[0]?.trim().toLowerCase();
       pendingHeader = undefined;
+      // multipart/form-data carries parts as binary (RFC 7578 deprecates the header):
+      // a base64 part would be stored as its text, which no player can play.
+      if (transferEncoding !== undefined && transferEncoding !== 'binary' && transferEncoding !== '8bit' && (name === METADATA_PART || name === AUDIO_PART)) {
+        stream.resume();
+        fail(new BadRequest(`the "${name}" part has Content-Transfer-Encoding: ${transferEncoding.slice(0, 40)}; send the bytes as they are (binary)`, 'invalid_multipart'));
+        return;
+      }
       if (name !== METADATA_PART && name !== AUDIO_PART) {
         stream.on('error', () => {});
         stream.resume();

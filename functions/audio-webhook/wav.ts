@@ -39,6 +39,28 @@ export function isWav(bytes: Uint8Array): boolean {
     && bytes[8] === 0x57 && bytes[9] === 0x41 && bytes[10] === 0x56 && bytes[11] === 0x45; // WAVE
 }
 
+/**
+ * Why a RIFF/WAVE file cannot be played, or undefined when it can: a player
+ * needs a `fmt ` chunk (at least 16 bytes) before a non-empty `data` chunk.
+ */
+export function unplayableWav(bytes: Uint8Array): string | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let fmt = false;
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = String.fromCharCode(bytes[at] ?? 0, bytes[at + 1] ?? 0, bytes[at + 2] ?? 0, bytes[at + 3] ?? 0);
+    const size = view.getUint32(at + 4, true);
+    if (id === 'fmt ') {
+      if (size < 16 || at + 8 + size > bytes.length) return 'its fmt chunk is truncated';
+      fmt = true;
+    } else if (id === 'data') {
+      if (!fmt) return 'its data chunk comes before any fmt chunk';
+      return size === 0 || at + 8 >= bytes.length ? 'its data chunk is empty' : undefined;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return fmt ? 'it has no data chunk' : 'it has no fmt chunk';
+}
+
 function includes(list: readonly string[], value: string): boolean {
   return list.includes(value);
 }
@@ -61,7 +83,11 @@ export function prepareAudio(bytes: Buffer, declaredContentType: string | undefi
     return { wav: wrapMulaw(bytes, sampleRate), kind: 'mulaw', sampleRate, sourceContentType: metadataSafe(declaredContentType) };
   }
   if (includes(WAV_TYPES, type) || includes(UNDECLARED_TYPES, type)) {
-    if (isWav(bytes)) return { wav: bytes, kind: 'wav', sourceContentType: metadataSafe(declaredContentType) };
+    if (isWav(bytes)) {
+      const why = unplayableWav(bytes);
+      if (why) throw new BadRequest(`the audio_recording part is a WAV file that cannot be played: ${why}`, 'invalid_audio');
+      return { wav: bytes, kind: 'wav', sourceContentType: metadataSafe(declaredContentType) };
+    }
     if (includes(WAV_TYPES, type)) throw new BadRequest(`the audio_recording part is declared ${type} but is not a RIFF/WAVE file`, 'invalid_audio');
   }
   throw new UnsupportedMediaType(`audio_recording has content type "${declaredContentType ?? 'none'}"; accepted: ${ACCEPTED}`);

@@ -64,7 +64,7 @@ export const handler = webhookHandler(
       receivedAt: req.receivedAt,
     };
     const read = provider.read ? provider.read(req.body, ctx) : provider.interpret(req.body, ctx);
-    // The archive keeps the sender's content type (DESIGN.md §4); none sent means JSON was accepted.
+    // The archive keeps the sender's content type; none sent means JSON was accepted.
     const raw = { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' };
     if ('notACall' in read) {
       await archiveOnly(settings, { source: provider.source, id: read.callId ?? 'no-call', raw, receivedAt: req.receivedAt }, log);

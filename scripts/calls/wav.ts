@@ -1,6 +1,6 @@
 /**
  * Audio as a playable WAV. watsonx recordings are stored as WAV already
- * (DESIGN.md section 4); anything else we hold as raw 8 kHz µ-law is wrapped
+ * (the stored form of every recording); anything else we hold as raw 8 kHz µ-law is wrapped
  * in a 44-byte header (format tag 7, G.711 µ-law, mono) with the bytes unchanged.
  */
 

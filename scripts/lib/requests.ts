@@ -36,14 +36,12 @@ export interface WatsonxAudio {
   variant: 'mulaw' | 'wav';
 }
 
-/** A fresh HS256 JWT signed with the watsonx audio secret; `exp` a few hours ahead. */
-export async function watsonxJwt(secret: string, now = new Date(), ttlSeconds = 4 * 3600): Promise<string> {
+/** A fresh HS256 JWT signed with the watsonx audio secret; `exp` a few hours ahead, or none for `ttlSeconds: null`. */
+export async function watsonxJwt(secret: string, now = new Date(), ttlSeconds: number | null = 4 * 3600): Promise<string> {
   const iat = Math.floor(now.getTime() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttlSeconds)
-    .sign(new TextEncoder().encode(secret));
+  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(iat);
+  if (ttlSeconds !== null) jwt.setExpirationTime(iat + ttlSeconds);
+  return jwt.sign(new TextEncoder().encode(secret));
 }
 
 /** multipart/form-data bytes; the boundary depends only on the content, so a replay sends identical bytes. */
@@ -65,10 +63,10 @@ export function watsonxMultipart(a: WatsonxAudio): { contentType: string; body: 
   return { contentType: `multipart/form-data; boundary=${boundary}`, body };
 }
 
-export async function watsonxRequest(a: WatsonxAudio, secret: string | undefined, now = new Date()): Promise<OutgoingRequest> {
+export async function watsonxRequest(a: WatsonxAudio, secret: string | undefined, now = new Date(), ttlSeconds?: number | null): Promise<OutgoingRequest> {
   const { contentType, body } = watsonxMultipart(a);
   const headers: [string, string][] = [['content-type', contentType], ['user-agent', USER_AGENT]];
-  if (secret !== undefined) headers.push(['authorization', `Bearer ${await watsonxJwt(secret, now)}`]);
+  if (secret !== undefined) headers.push(['authorization', `Bearer ${await watsonxJwt(secret, now, ttlSeconds)}`]);
   return { method: 'POST', path: '/audio-webhook', query: '', headers, body };
 }
 

@@ -25,6 +25,11 @@ export interface BuildOptions {
   fresh?: boolean;
   now?: Date;
   payloadsDir?: string;
+  /**
+   * watsonx JWT lifetime in seconds (default a few hours); `null`: no `exp`,
+   * for the committed sample events, which must work on a clone made any day.
+   */
+  jwtTtlSeconds?: number | null;
 }
 
 export interface Sample {
@@ -71,7 +76,7 @@ function watsonx(metadataFile: string, variant: 'mulaw' | 'wav'): Sample['build'
       metadata = reserialize({ ...meta, session_id: randomUUID(), recording_id: randomUUID() });
     }
     const audio = read(opts, 'watsonx', variant === 'wav' ? 'recording.wav' : 'recording.ulaw');
-    return watsonxRequest({ metadata, audio, variant }, opts.secrets.WATSONX_AUDIO_SECRET, opts.now);
+    return watsonxRequest({ metadata, audio, variant }, opts.secrets.WATSONX_AUDIO_SECRET, opts.now, opts.jwtTtlSeconds);
   };
 }
 

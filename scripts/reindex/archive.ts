@@ -7,7 +7,7 @@ import { findProvider } from '../../functions/call-completed/providers/index.ts'
 import { interpretEngage } from '../../functions/engage-voice/interpret.ts';
 
 /**
- * Reading the S3 archive back (the system of record, DESIGN.md section 4) and
+ * Reading the S3 archive back (the system of record) and
  * turning each archived raw body into its index item with the SAME pure
  * interpreters the handlers use. Layout: raw/<source>/<yyyy>/<mm>/<dd>/<callId>/<sha256>.<ext>,
  * S3 metadata `received-at` on every raw object; watsonx audio at the key

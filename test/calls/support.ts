@@ -10,7 +10,7 @@ import {
  * Calls put into the embedded storage by the REAL handlers: the vendor
  * fixtures of events/payloads, re-dated to a day of their own and given fresh
  * ids (so tests sharing the one table do not see each other's calls), signed
- * as each vendor signs (DESIGN.md section 2), turned into API Gateway v2 events.
+ * as each vendor signs, turned into API Gateway v2 events.
  */
 
 export const SECRETS = {

@@ -61,7 +61,7 @@ beforeAll(async () => {
   a = await scenario();
   b = await scenario();
   for (const r of [...a.requests, ...b.requests]) expect((await invoke(r)).statusCode).toBe(200);
-  // A vendor recording archived by the recordings worker (DESIGN.md section 10's layout) for each Synthflow call.
+  // A vendor recording archived by the recordings worker (audio/<source>/<yyyy>/<mm>/<dd>/<callId>/<recordingId>.<ext>) for each Synthflow call.
   for (const s of [a, b]) {
     await s3.send(new PutObjectCommand({
       Bucket: BUCKET, Key: `audio/synthflow/${s.day.replaceAll('-', '/')}/${s.synthflow.callId}/rec-1.wav`, Body: Buffer.from('RIFF....WAVE'), ContentType: 'audio/wav',

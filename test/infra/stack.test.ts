@@ -53,7 +53,7 @@ beforeAll(() => {
 }, 240_000);
 
 describe('HTTP API', () => {
-  it('has exactly the routes of DESIGN.md section 2, as ANY routes', () => {
+  it('has exactly one route per source, as ANY routes', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', Name: 'VoiceWebhooks-dev' });
     const keys = resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey).sort();

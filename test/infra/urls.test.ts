@@ -69,3 +69,39 @@ describe('formatVendorSetup with draft and live, during a rotation', () => {
     expect(formatVendorSetup('S', outputs, { WATSONX_AUDIO_SECRET: 'x' })).not.toContain('Rotations in progress');
   });
 });
+
+describe('npm run urls without AWS set up', () => {
+  const run = async (extra: Record<string, string>) => {
+    const { execFile } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const home = mkdtempSync(join(tmpdir(), 'urls-home-'));
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '', HOME: home,
+      AWS_CONFIG_FILE: join(home, 'none-config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra,
+    };
+    return new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', 'scripts/urls.ts'], { env, timeout: 60_000 }, (_err, _out, stderr) => {
+        resolve({ code: child.exitCode, stderr: String(stderr) });
+      });
+    });
+  };
+
+  it('says what to do instead of the SDK\'s "Region is missing" / "Could not load credentials"', async () => {
+    const noRegion = await run({});
+    expect(noRegion.code).toBe(1);
+    expect(noRegion.stderr).toContain('no AWS region: pass --region <region>');
+    expect(noRegion.stderr).not.toContain('Region is missing');
+    const noCredentials = await run({ AWS_REGION: 'eu-west-1' });
+    expect(noCredentials.code).toBe(1);
+    expect(noCredentials.stderr).toContain('no AWS credentials: set AWS_PROFILE=<profile>');
+  }, 120_000);
+
+  it('points at cdk deploy when the stack does not exist', async () => {
+    const { explainAwsError } = await import('../../scripts/urls.ts');
+    const err = Object.assign(new Error('Stack with id VoiceWebhooks-dev does not exist'), { name: 'ValidationError' });
+    expect(explainAwsError(err, 'VoiceWebhooks-dev')).toContain('npx cdk deploy');
+  });
+});

@@ -8,7 +8,7 @@ import { renderBanner } from '../../local/banner.ts';
 let n = 0;
 const gen = () => `generated-${++n}`;
 
-describe('local secrets (DESIGN.md section 7)', () => {
+describe('local secrets', () => {
   it('generates the watsonx secret and a token for every source without any check', () => {
     n = 0;
     const d = decideSecrets({}, {}, gen);

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
 import { sampleEnvironment, freshUii, engageDelivery, type Delivery } from '../../scripts/lib/traffic.ts';
-import { engageVoiceRequest, synthflowRequest, volubileRequest } from '../../scripts/lib/requests.ts';
+import { engageVoiceRequest, synthflowRequest, volubileRequest, watsonxJwt, watsonxRequest } from '../../scripts/lib/requests.ts';
 import { getItems, getObjectBytes, headObject } from '../support/storage.ts';
 
 /**
@@ -212,5 +212,54 @@ describe('a UTF-8 BOM at the start of a text body', () => {
     const d: Delivery = { source: 'volubile', callId: id, request: volubileRequest(bytes, { secret: secrets.VOLUBILE_WEBHOOK_SECRET, token: secrets.VOLUBILE_WEBHOOK_TOKEN }) };
     const record = await deliver(d);
     expect((await getObjectBytes(String(record.rawS3Key))).equals(bytes)).toBe(true);
+  });
+});
+
+describe('watsonx audio the product cannot play, ids that make unsafe keys, part header limits', () => {
+  const meta = (over: Record<string, string> = {}) => Buffer.from(JSON.stringify({
+    session_id: randomUUID(), recording_id: randomUUID(), start_timestamp: '2026-11-20T14:03:27.481Z', stop_timestamp: '2026-11-20T14:03:29.481Z', ...over,
+  }));
+  const rawMultipart = async (parts: string[], tail: Buffer = Buffer.alloc(0)): Promise<Delivery> => {
+    const boundary = `----b${randomUUID()}`;
+    const body = Buffer.concat([Buffer.from(parts.map((p) => `--${boundary}\r\n${p}\r\n`).join('')), tail, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    const jwt = await watsonxJwt(secrets.WATSONX_AUDIO_SECRET!);
+    return {
+      source: 'watsonx', callId: 'x',
+      request: { method: 'POST', path: '/audio-webhook', query: '', headers: [['content-type', `multipart/form-data; boundary=${boundary}`], ['authorization', `Bearer ${jwt}`]], body },
+    };
+  };
+  const refused = async (d: Delivery, status: number, text: string) => {
+    const res = await handlers.invoke(d);
+    expect(res.statusCode, String(res.body)).toBe(status);
+    expect(String(JSON.parse(String(res.body)).message)).toContain(text);
+  };
+
+  it('an id ending in "." is a 400 (its audio key would contain "..")', async () => {
+    const d = { source: 'watsonx' as const, callId: 'x', request: await watsonxRequest({ metadata: meta({ recording_id: 'rec-1.' }), audio: Buffer.alloc(800, 0x7f), variant: 'mulaw' }, secrets.WATSONX_AUDIO_SECRET) };
+    await refused(d, 400, 'must not end with "."');
+  });
+
+  it('a 12-byte RIFF stub is refused, not stored as a recording', async () => {
+    const stub = Buffer.from('RIFF\x04\x00\x00\x00WAVE', 'latin1');
+    const d = { source: 'watsonx' as const, callId: 'x', request: await watsonxRequest({ metadata: meta(), audio: stub, variant: 'wav' }, secrets.WATSONX_AUDIO_SECRET) };
+    await refused(d, 400, 'cannot be played');
+  });
+
+  it('a base64 Content-Transfer-Encoding audio part is refused', async () => {
+    const d = await rawMultipart([
+      `Content-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${meta().toString()}`,
+      `Content-Disposition: form-data; name="audio_recording"\r\nContent-Type: audio/mulaw;rate=8000\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.alloc(800, 0x7f).toString('base64')}`,
+    ]);
+    await refused(d, 400, 'Content-Transfer-Encoding');
+  });
+
+  it('part headers beyond 16 lines or 8 KB are refused, at the limits they are accepted', async () => {
+    const extra = (n: number) => Array.from({ length: n }, (_, i) => `X-Extra-${i}: v`).join('\r\n');
+    const audio = (headers: string) => `Content-Disposition: form-data; name="audio_recording"\r\nContent-Type: audio/mulaw;rate=8000\r\n${headers}\r\n\r\n${'\x7f'.repeat(800)}`;
+    const metaPart = `Content-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n${meta().toString()}`;
+    await refused(await rawMultipart([metaPart, audio(extra(15))]), 400, 'more than 16 header lines');
+    const atLimit = await handlers.invoke(await rawMultipart([metaPart, audio(extra(14))]));
+    expect(atLimit.statusCode, String(atLimit.body)).toBe(200);
+    await refused(await rawMultipart([metaPart, audio(`X-Big: ${'a'.repeat(8300)}`)]), 400, 'larger than 8192 bytes');
   });
 });

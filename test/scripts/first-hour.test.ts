@@ -1,0 +1,43 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import * as v from 'valibot';
+import { sampleEnvironment } from '../../scripts/lib/traffic.ts';
+
+/**
+ * A new user's first hour: the committed sample events work on a clone made
+ * any day (their watsonx JWT has no `exp`; it is signed with the fake sample
+ * secret of events/env.json only), through the real handler on the suite's
+ * s3rver and dynalite.
+ */
+
+const EventFile = v.looseObject({ headers: v.record(v.string(), v.string()) });
+const WATSONX_EVENTS = ['events/watsonx-recording.json', 'events/watsonx-recording-2.json', 'events/watsonx-recording-wav.json'];
+
+function jwtPayload(file: string): Record<string, unknown> {
+  const event = v.parse(EventFile, JSON.parse(readFileSync(file, 'utf8')));
+  const token = (event.headers.authorization ?? '').replace(/^Bearer /, '');
+  const payload = token.split('.')[1] ?? '';
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  const { BUCKET_NAME, TABLE_NAME } = process.env;
+  Object.assign(process.env, sampleEnvironment(), { BUCKET_NAME, TABLE_NAME });
+  (await import('#shared/log')).setLogSink(() => undefined);
+});
+
+describe('committed watsonx sample events', () => {
+  it.each(WATSONX_EVENTS)('%s carries a JWT without exp, so it never expires on a fresh clone', (file) => {
+    const payload = jwtPayload(file);
+    expect(payload).toHaveProperty('iat');
+    expect(payload).not.toHaveProperty('exp');
+  });
+
+  it('the committed event answers 2xx through the real handler', async () => {
+    const { handler } = await import('../../functions/audio-webhook/handler.ts');
+    const event = JSON.parse(readFileSync('events/watsonx-recording.json', 'utf8')) as Parameters<typeof handler>[0];
+    const res = await handler(event);
+    expect(res.statusCode, String(res.body)).toBe(200);
+    expect(['stored', 'duplicate']).toContain(JSON.parse(String(res.body)).outcome);
+  });
+});
