@@ -48,7 +48,7 @@ export async function sendRecordingMessages(queueUrl: string, messages: readonly
  * After a delivery is stored (or answered as a duplicate: its first enqueue may
  * have failed), queue its linked recordings. Never throws: a failed enqueue is
  * logged and counted, the webhook is answered as stored, and
- * `npm run recordings -- --missing` queues the recording later.
+ * the index keeps the recording without a copy (docs/recordings.md: no re-queue command yet).
  */
 export async function queueRecordings(
   queueUrl: string | undefined,
@@ -64,7 +64,7 @@ export async function queueRecordings(
     await sendRecordingMessages(queueUrl, messages);
     return messages.length;
   } catch (err) {
-    log.error('recordings not queued; `npm run recordings -- --missing` queues them', { ...errorFields(err), count: messages.length });
+    log.error('recordings not queued: the index keeps them without a copy', { ...errorFields(err), count: messages.length });
     log.metric('RecordingEnqueueFailed', { Source: call.source }, messages.length);
     return 0;
   }
