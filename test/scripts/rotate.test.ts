@@ -208,7 +208,7 @@ describe('rotation end to end, --stack (Secrets Manager)', () => {
     await new Promise<void>((resolve) => aws.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(aws.address() as AddressInfo).port}`;
     await ownStorage('rotate-stack', {});
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: endpoint, SECRET_ARN: ARN, SECRET_REFRESH_SECONDS: '0' });
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: endpoint, SECRET_ARN: ARN, SECRET_REFRESH_SECONDS: '1' });
     resetConfiguration();
     secret = { ...Object.fromEntries(SECRET_NAMES.map((n) => [n, ''])), ...OLD, WATSONX_AUDIO_SECRET_LIVE: LIVE_OLD, extra: 'kept' };
   });
@@ -234,6 +234,8 @@ describe('rotation end to end, --stack (Secrets Manager)', () => {
       const args = parseRotateArgs([target.name, '--stack', STACK, '--region', 'us-east-1', ...(vendorValue ? ['--value', vendorValue] : [])]);
       printed.push(await runRotate(args, await stackStore(STACK, 'us-east-1')));
     }
+    // the functions' next refresh (every SECRET_REFRESH_SECONDS in AWS): a new provider reads the secret again
+    resetConfiguration();
     expect(calls).toContain('DescribeStacks');
     expect(calls).toContain('PutSecretValue');
     const NEW = { ...secret } as unknown as Values & { WATSONX_AUDIO_SECRET_LIVE: string };
@@ -244,6 +246,7 @@ describe('rotation end to end, --stack (Secrets Manager)', () => {
     expect(before.filter((s) => s !== 200)).toEqual([]);
 
     for (const target of ROTATION_TARGETS) await runRotate(parseRotateArgs([target.name, '--stack', STACK, '--finish']), await stackStore(STACK, 'us-east-1'));
+    resetConfiguration();
     expect(Object.keys(secret).sort()).toEqual([...SECRET_NAMES, 'extra'].sort());
     for (const target of ROTATION_TARGETS) expect(secret[`${target.name}_PREVIOUS`], target.name).toBe('');
     expect(await statuses(NEW, NEW.WATSONX_AUDIO_SECRET_LIVE)).toEqual([200, 200, 200, 200, 200]);
