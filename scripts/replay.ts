@@ -51,7 +51,28 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     ...(request.body ? { body: request.body } : {}),
     signal: AbortSignal.timeout(35_000),
   });
-  return { status: res.status, body: await res.text(), request };
+  return { status: res.status, body: await boundedText(res), request };
+}
+
+/** Our answers are small JSON; a hostile or broken endpoint must not fill memory. */
+export const RESPONSE_LIMIT = 64 * 1024;
+
+async function boundedText(res: Response, limit = RESPONSE_LIMIT): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    const room = limit - size;
+    chunks.push(value.subarray(0, room));
+    size += Math.min(value.byteLength, room);
+    if (value.byteLength > room) {
+      await reader.cancel();
+      return `${Buffer.concat(chunks).toString('utf8')} … (response cut at ${limit} bytes)`;
+    }
+  }
 }
 
 function isLocal(baseUrl: string): boolean {

@@ -88,6 +88,43 @@ describe('npm run invoke bounds its input', () => {
   });
 });
 
+describe('npm run replay --url reads a response body only up to its bound', () => {
+  let server: Server;
+  let url: string;
+  let sent = 0;
+
+  beforeAll(async () => {
+    // an endless answer, bounded here only so the test stops by itself (256 MiB)
+    server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let stopped = false;
+      res.on('close', () => { stopped = true; });
+      const pump = (): void => {
+        while (!stopped && sent < 4096 * chunk.length && res.write(chunk)) sent += chunk.length;
+        if (stopped) return;
+        if (sent >= 4096 * chunk.length) res.end();
+        else res.once('drain', pump);
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => { await new Promise((resolve) => server.close(resolve)); });
+
+  it('prints the first 64 KiB and says it cut the rest, without reading the whole stream', async () => {
+    const res = await tool('scripts/replay.ts', ['volubile', '--url', url, '--set', 'VOLUBILE_WEBHOOK_SECRET=s']);
+    expect(res.code, res.stderr).toBe(0);
+    const lines = res.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^a{65536} … \(response cut at 65536 bytes\)$/);
+    expect(sent).toBeLessThan(256 * 1024 * 1024);
+  });
+});
+
 describe('npm run replay --url prints the response body on one line', () => {
   let server: Server;
   let url: string;
