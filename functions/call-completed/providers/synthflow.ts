@@ -8,6 +8,7 @@ import type { WebhookRequest } from '#shared/request';
 import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainJson, plainObject, setOwn, stringValues } from '../json.ts';
+import { audioLink } from '../links.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { splitTranscript } from '../transcript.ts';
 import { type CallProvider, JsonMap, SafeId, eventVersion, validate } from './types.ts';
@@ -127,27 +128,14 @@ function authenticate(req: WebhookRequest, secrets: Secrets): CredentialName[] {
   return onPrevious([['SYNTHFLOW_WEBHOOK_TOKEN', tokenMatch], ['SYNTHFLOW_WEBHOOK_SECRET', signatureMatch]]);
 }
 
-const AUDIO_TYPES: Record<string, string> = {
-  mp3: 'audio/mpeg', wav: 'audio/wav', ogg: 'audio/ogg', oga: 'audio/ogg', opus: 'audio/ogg',
-  m4a: 'audio/mp4', mp4: 'audio/mp4', webm: 'audio/webm', flac: 'audio/flac',
-};
-
 /** A link to the vendor's audio: a stable id from the URL, the type from its extension. */
 export function recordingFromUrl(url: string | null | undefined): Recording | undefined {
-  if (!url) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url.trim());
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
-  const ext = /\.([A-Za-z0-9]{2,5})$/.exec(parsed.pathname)?.[1]?.toLowerCase();
-  const contentType = (ext !== undefined && Object.hasOwn(AUDIO_TYPES, ext) ? AUDIO_TYPES[ext] : undefined) ?? 'audio/mpeg';
+  const link = audioLink(url, 'audio/mpeg');
+  if (!link) return undefined;
   return {
-    id: `url-${createHash('sha256').update(parsed.href).digest('hex').slice(0, 24)}`,
-    sourceUrl: parsed.href,
-    contentType,
+    id: `url-${createHash('sha256').update(link.href).digest('hex').slice(0, 24)}`,
+    sourceUrl: link.href,
+    contentType: link.contentType,
   };
 }
 

@@ -8,6 +8,7 @@ import type { WebhookRequest } from '#shared/request';
 import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainObject } from '../json.ts';
+import { audioLink } from '../links.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { speakerOf, splitTranscript } from '../transcript.ts';
 import { type CallProvider, type NotACall, SAFE_ID, SafeId, eventVersion, validate } from './types.ts';
@@ -176,21 +177,10 @@ export function vapiTurns(messages: readonly unknown[]): TranscriptTurn[] {
   return turns;
 }
 
-const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', ogg: 'audio/ogg', webm: 'audio/webm', m4a: 'audio/mp4', mp4: 'audio/mp4', flac: 'audio/flac' };
-
 /** A vendor-held recording: its id (`mono`, `stereo`), where Vapi serves it, the type its extension says (WAV by default). */
 export function vapiRecording(id: string, url: string | undefined): Recording | undefined {
-  if (!url) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url.trim());
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
-  const ext = /\.([A-Za-z0-9]{2,5})$/.exec(parsed.pathname)?.[1]?.toLowerCase();
-  const contentType = (ext !== undefined && Object.hasOwn(AUDIO_TYPES, ext) ? AUDIO_TYPES[ext] : undefined) ?? 'audio/wav';
-  return { id, sourceUrl: parsed.href, contentType };
+  const link = audioLink(url, 'audio/wav');
+  return link ? { id, sourceUrl: link.href, contentType: link.contentType } : undefined;
 }
 
 function direction(callType: string | undefined): NormalizedCall['direction'] {
