@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { CREDENTIAL_NAMES, previousName, type Secrets } from '#shared/config';
+import { LOCAL_DEFAULTS } from './local-config.ts';
 
 /**
  * The start-up banner: every endpoint as a ready-to-paste URL, the secrets
@@ -27,6 +29,23 @@ export interface BannerInput {
 function set(env: Env, name: string): boolean {
   const value = env[name];
   return value !== undefined && value.trim() !== '';
+}
+
+/** A word the shell passes through unchanged, else single-quoted. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * `npm run replay -- <sample>` for this server as it runs: the replay tool defaults to
+ * 127.0.0.1:3000 and ./.data, so a non-default address goes in `--url` and a
+ * non-default DATA_DIR (where the generated secrets are) in front of the command.
+ */
+export function replayCommand(b: Pick<BannerInput, 'baseUrl' | 'dataDir'>, sample: string): string {
+  const defaultUrl = `http://${LOCAL_DEFAULTS.HOST}:${LOCAL_DEFAULTS.PORT}`;
+  const dataDir = resolve(b.dataDir) === resolve(LOCAL_DEFAULTS.DATA_DIR) ? '' : `DATA_DIR=${shellWord(b.dataDir)} `;
+  const url = b.baseUrl.replace(/\/+$/, '') === defaultUrl ? '' : ` --url ${shellWord(b.baseUrl)}`;
+  return `${dataDir}npm run replay -- ${sample}${url}`;
 }
 
 export function renderBanner(b: BannerInput): string {
@@ -91,7 +110,7 @@ export function renderBanner(b: BannerInput): string {
   }
 
   lines.push('', 'Send a signed sample (add --new for a new call each time):');
-  for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice', 'vapi']) lines.push(`  npm run replay -- ${source}`);
+  for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice', 'vapi']) lines.push(`  ${replayCommand(b, source)}`);
 
   if (b.externalStorage) {
     const at = (endpoint: string) => (endpoint ? ` --endpoint-url ${endpoint}` : '');

@@ -45,13 +45,28 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   // Keep the base URL's path (a stage or custom-domain prefix) in front of the route.
   const base = new URL(opts.baseUrl);
   const url = new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${requestTarget(request)}`);
-  const res = await fetch(url, {
-    method: request.method,
-    headers: request.headers,
-    ...(request.body ? { body: request.body } : {}),
-    signal: AbortSignal.timeout(35_000),
-  });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body ? { body: request.body } : {}),
+      signal: AbortSignal.timeout(35_000),
+    });
+  } catch (err) {
+    throw new Error(unreachable(request.method, url, err), { cause: err });
+  }
   return { status: res.status, body: await boundedText(res), request };
+}
+
+/** fetch says only "fetch failed": name the URL tried (without its query: it may carry a token) and the cause. */
+export function unreachable(method: string, url: URL, err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+  const reason = err instanceof Error ? err.message : String(err);
+  const hint = isLocal(url.href)
+    ? ' — is npm start running there? For another address pass --url (npm start prints the command to use)'
+    : '';
+  return `${method} ${url.origin}${url.pathname}: ${reason}${cause && cause !== reason ? ` (${cause})` : ''}${hint}`;
 }
 
 /** Our answers are small JSON; a hostile or broken endpoint must not fill memory. */

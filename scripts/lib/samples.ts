@@ -14,6 +14,10 @@ import {
  * The sample deliveries built from the vendor fixtures in events/payloads/:
  * one per generated event file, and the names `npm run replay` accepts.
  * `fresh` gives the sample new call ids, so it is a new call, not a duplicate.
+ * Each sample is its own call (its own fixture), apart from the ones meant to
+ * share one (a second recording of a session, a transfer's second segment):
+ * the same segment in another encoding would tie on version and be answered
+ * `stale` (or replace the first) by the digest tie-break.
  */
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -130,8 +134,8 @@ export const SAMPLES = {
     },
   },
   'engage-voice': { functionName: 'engage-voice', eventFile: 'engage-voice-json.json', build: engage('agent-termination.json', 'json') },
-  'engage-voice-form': { functionName: 'engage-voice', eventFile: 'engage-voice-form.json', build: engage('agent-termination.json', 'form') },
-  'engage-voice-get': { functionName: 'engage-voice', eventFile: 'engage-voice-get.json', build: engage('agent-termination.json', 'get') },
+  'engage-voice-form': { functionName: 'engage-voice', eventFile: 'engage-voice-form.json', build: engage('agent-termination-form.json', 'form') },
+  'engage-voice-get': { functionName: 'engage-voice', eventFile: 'engage-voice-get.json', build: engage('agent-termination-get.json', 'get') },
   'engage-voice-transfer': { functionName: 'engage-voice', eventFile: 'engage-voice-transfer.json', build: engage('agent-termination-transfer.json', 'json') },
   'vapi': { functionName: 'call-completed', eventFile: 'vapi-end-of-call-report.json', build: vapiMessage('end-of-call-report.json') },
   'vapi-status-update': { functionName: 'call-completed', eventFile: 'vapi-status-update.json', build: vapiMessage('status-update.json') },

@@ -46,15 +46,15 @@ const segmentOf = (name: string) => interpretEngage(Buffer.from(JSON.stringify(f
 describe('generated sample events', () => {
   it.each([
     ['engage-voice-json', 'agent-termination'],
-    ['engage-voice-form', 'agent-termination'],
-    ['engage-voice-get', 'agent-termination'],
+    ['engage-voice-form', 'agent-termination-form'],
+    ['engage-voice-get', 'agent-termination-get'],
     ['engage-voice-transfer', 'agent-termination-transfer'],
-  ])('%s is accepted and lands on the segment of %s', async (eventName, fixtureName) => {
+  ])('%s is accepted and lands on the call and segment of %s', async (eventName, fixtureName) => {
     const res = await handler(loadEvent(eventName));
     expect(res.statusCode, res.body).toBe(200);
     const body = bodyOf(res);
     expect(['stored', 'duplicate', 'stale']).toContain(body.outcome);
-    expect(body.callId).toBe('202611201412050130040000123456');
+    expect(body.callId).toBe(fixture(fixtureName).uii);
     expect(body.segment).toBe(segmentOf(fixtureName));
   });
 

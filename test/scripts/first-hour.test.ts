@@ -1,6 +1,12 @@
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
+import { resetConfiguration } from '#shared/handler';
+import { ensureBucketAndTable } from '../../local/embedded.ts';
+import { createLocalServer, type LocalServer } from '../../local/server.ts';
+import { replay } from '../../scripts/replay.ts';
+import { SAMPLE_NAMES } from '../../scripts/lib/samples.ts';
 import { sampleEnvironment } from '../../scripts/lib/traffic.ts';
 
 /**
@@ -39,5 +45,39 @@ describe('committed watsonx sample events', () => {
     const res = await handler(event);
     expect(res.statusCode, String(res.body)).toBe(200);
     expect(['stored', 'duplicate']).toContain(JSON.parse(String(res.body)).outcome);
+  });
+});
+
+describe('npm run replay on a fresh data store, as a new user runs it', () => {
+  // A bucket and table of this test alone: the committed fixtures' ids, as the user has them.
+  const own = `first-hour-${randomUUID().slice(0, 8)}`;
+  let server: LocalServer;
+  const saved = { BUCKET_NAME: process.env.BUCKET_NAME, TABLE_NAME: process.env.TABLE_NAME };
+  beforeAll(async () => {
+    await ensureBucketAndTable(inject('storage'), own, own);
+    Object.assign(process.env, { BUCKET_NAME: own, TABLE_NAME: own });
+    resetConfiguration();
+    server = await createLocalServer({ host: '127.0.0.1', port: 0, log: () => {} });
+  });
+  afterAll(async () => {
+    await server.close();
+    Object.assign(process.env, saved);
+    resetConfiguration();
+  });
+
+  it('every sample is stored on its first replay (none answers stale) and is a duplicate on the second', async () => {
+    const secrets = sampleEnvironment();
+    const outcomes = async () => {
+      const out: Record<string, unknown> = {};
+      for (const sample of SAMPLE_NAMES) {
+        const r = await replay({ sample, baseUrl: server.url, secrets });
+        expect(r.status, `${sample}: ${r.body}`).toBe(200);
+        out[sample] = JSON.parse(r.body).outcome;
+      }
+      return out;
+    };
+    const expected = (outcome: string) => Object.fromEntries(SAMPLE_NAMES.map((n) => [n, n === 'vapi-status-update' ? 'not-a-call' : outcome]));
+    expect(await outcomes()).toEqual(expected('stored'));
+    expect(await outcomes()).toEqual(expected('duplicate'));
   });
 });
