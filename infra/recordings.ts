@@ -12,7 +12,7 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { DEFAULT_MAX_BYTES, DEFAULT_RETRY_DELAYS, EVENT_SOURCE, WORKER_TIMEOUT_SEC } from '../functions/recordings/settings.ts';
+import { DEFAULT_MAX_BYTES, DEFAULT_RETRY_DELAYS, DEFAULT_SYNTHFLOW_API_URL, DEFAULT_VAPI_API_URL, EVENT_SOURCE, WORKER_TIMEOUT_SEC } from '../functions/recordings/settings.ts';
 import { LINKED_SOURCES } from '../functions/recordings/sources.ts';
 import { REPO_ROOT } from './functions.ts';
 import { cdkBundling } from './webhook-function.ts';
@@ -56,7 +56,8 @@ export class Recordings extends Construct {
     super(scope, id);
     const maxBytes = Number(this.node.tryGetContext('recordingsMaxBytes') ?? DEFAULT_MAX_BYTES);
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new Error('context recordingsMaxBytes must be a positive whole number of bytes');
-    const synthflowApiUrl = String(this.node.tryGetContext('synthflowApiUrl') ?? 'https://api.synthflow.ai/v2');
+    const synthflowApiUrl = String(this.node.tryGetContext('synthflowApiUrl') ?? DEFAULT_SYNTHFLOW_API_URL);
+    const vapiApiUrl = String(this.node.tryGetContext('vapiApiUrl') ?? DEFAULT_VAPI_API_URL);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -96,6 +97,7 @@ export class Recordings extends Construct {
         RECORDINGS_MAX_BYTES: String(maxBytes),
         RECORDINGS_RETRY_DELAYS: DEFAULT_RETRY_DELAYS.join(','),
         SYNTHFLOW_API_URL: synthflowApiUrl,
+        VAPI_API_URL: vapiApiUrl,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: cdkBundling(),

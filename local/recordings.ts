@@ -52,7 +52,7 @@ export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 
     onError: (err) => process.stderr.write(`recordings worker failed a batch: ${err instanceof Error ? err.message : String(err)}\n`),
   });
   const banner = [
-    `recordings: vendor audio (Synthflow, Engage Voice) is copied into the bucket by the worker; queue ${queues.url(RECORDINGS_QUEUE)}`,
+    `recordings: vendor audio (Synthflow, Engage Voice, Vapi) is copied into the bucket by the worker; queue ${queues.url(RECORDINGS_QUEUE)}`,
     `  local mode also fetches http://127.0.0.1 URLs (serve a folder: python3 -m http.server 8080 --bind 127.0.0.1 --directory <folder>); link-local addresses are always refused`,
     `  retries after ${delays.join(', ')} s, then failed (dead-letter queue ${RECORDINGS_DLQ})`,
   ].join('\n');

@@ -81,7 +81,8 @@ export const handler = webhookHandler(
         },
       };
     }
-    const { call, sk, version } = read;
+    const { sk, version } = read;
+    const call = provider.withApiRecordings ? provider.withApiRecordings(read.call, await secrets()) : read.call;
     const result = await store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log);
     await queueRecordings(settings.recordingsQueueUrl, result.outcome, call, sk, log);
     return { source: provider.source, outcome: result.outcome, previous, body: { source: provider.source, callId: call.callId } };

@@ -34,6 +34,7 @@ export interface ArchiveDeps {
   policy: FetchPolicy;
   secrets: () => Promise<Secrets>;
   synthflowApiUrl: string;
+  vapiApiUrl: string;
   strategy?: (source: Source) => FetchStrategy;
   now?: () => Date;
 }
@@ -178,7 +179,7 @@ export async function archiveRecording(deps: ArchiveDeps, m: RecordingMessage): 
 
   const strategy = (deps.strategy ?? strategyFor)(m.source);
   const res = await strategy({ source: m.source, callId: m.callId, recording: at.recording }, {
-    policy: deps.policy, secrets: await deps.secrets(), synthflowApiUrl: deps.synthflowApiUrl,
+    policy: deps.policy, secrets: await deps.secrets(), synthflowApiUrl: deps.synthflowApiUrl, vapiApiUrl: deps.vapiApiUrl,
   });
   const body = res.body;
   try {

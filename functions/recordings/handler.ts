@@ -35,6 +35,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     policy: settings.policy,
     secrets,
     synthflowApiUrl: settings.synthflowApiUrl,
+    vapiApiUrl: settings.vapiApiUrl,
     retryDelays: settings.retryDelays,
     delay: (receiptHandle, seconds) => delayRecordingMessage(settings.queueUrl, receiptHandle, seconds),
     log: new Logger({ handler: 'recordings' }),

@@ -12,6 +12,7 @@ import { DEPLOYED_POLICY, type FetchPolicy } from './fetch.ts';
  * | RECORDINGS_RETRY_DELAYS | 60,300,900,1800,3600,3600 | seconds before each retry; attempts = delays + 1 |
  * | RECORDINGS_ALLOW_LOOPBACK | (off) | `true` in local mode only: also fetch http://127.0.0.1 |
  * | SYNTHFLOW_API_URL | https://api.synthflow.ai/v2 | Synthflow Platform API base |
+ * | VAPI_API_URL | https://api.vapi.ai | Vapi API base (recording endpoints) |
  * | RECORDINGS_CONNECT_TIMEOUT_MS, RECORDINGS_IDLE_TIMEOUT_MS | 5000, 20000 | outbound connect / no-data limits |
  */
 
@@ -29,6 +30,7 @@ export interface WorkerSettings {
   retryDelays: number[];
   policy: FetchPolicy;
   synthflowApiUrl: string;
+  vapiApiUrl: string;
 }
 
 function required(env: Env, name: string): string {
@@ -55,16 +57,21 @@ function millis(env: Env, name: string, fallback: number): number {
   return ms;
 }
 
+export const DEFAULT_SYNTHFLOW_API_URL = 'https://api.synthflow.ai/v2';
+export const DEFAULT_VAPI_API_URL = 'https://api.vapi.ai';
+
+function apiUrl(env: Env, name: string, fallback: string): string {
+  const url = env[name]?.trim() || fallback;
+  if (!URL.canParse(url)) throw new ConfigError(`${name} "${url}" is not a URL`);
+  return url;
+}
+
 export function readWorkerSettings(env: Env = process.env): WorkerSettings {
   const maxText = env.RECORDINGS_MAX_BYTES?.trim();
   const maxBytes = maxText ? Number(maxText) : DEFAULT_MAX_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new ConfigError(`RECORDINGS_MAX_BYTES "${maxText}" is not a positive whole number of bytes`);
-  const synthflowApiUrl = env.SYNTHFLOW_API_URL?.trim() || 'https://api.synthflow.ai/v2';
-  try {
-    new URL(synthflowApiUrl);
-  } catch {
-    throw new ConfigError(`SYNTHFLOW_API_URL "${synthflowApiUrl}" is not a URL`);
-  }
+  const synthflowApiUrl = apiUrl(env, 'SYNTHFLOW_API_URL', DEFAULT_SYNTHFLOW_API_URL);
+  const vapiApiUrl = apiUrl(env, 'VAPI_API_URL', DEFAULT_VAPI_API_URL);
   return {
     bucketName: required(env, 'BUCKET_NAME'),
     tableName: required(env, 'TABLE_NAME'),
@@ -78,6 +85,7 @@ export function readWorkerSettings(env: Env = process.env): WorkerSettings {
       idleTimeoutMs: millis(env, 'RECORDINGS_IDLE_TIMEOUT_MS', DEPLOYED_POLICY.idleTimeoutMs),
     },
     synthflowApiUrl,
+    vapiApiUrl,
   };
 }
 

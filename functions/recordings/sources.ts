@@ -12,6 +12,8 @@ export interface FetchContext {
   secrets: Secrets;
   /** Synthflow Platform API base, e.g. https://api.synthflow.ai/v2 */
   synthflowApiUrl: string;
+  /** Vapi API base, e.g. https://api.vapi.ai */
+  vapiApiUrl: string;
 }
 
 export interface RecordingRef {
@@ -48,26 +50,60 @@ export const direct: FetchStrategy = async ({ recording }, ctx) => {
   return fetchOk(recording.sourceUrl, ctx);
 };
 
+/** A vendor API endpoint that answers 302 to a signed URL, with its Bearer key (sent to the API's origin only). */
+interface ApiEndpoint {
+  url: string;
+  key: string;
+}
+
 /**
- * The webhook's `call.recording_url` first (from 2027-01-10 it expires 24 h
- * after it is issued); when it is missing, expired or refused and an API key is
- * configured, "Get a recording" (`GET /calls/{call_id}/recording`, 302 to a
- * freshly signed URL). The key goes only to the API host, never to the signed URL's.
+ * The link the delivery named first; when it is missing, expired or refused
+ * (a 4xx/5xx, an error page, a network error: not a target we refuse to
+ * connect to) and the vendor's API key is configured, the vendor's
+ * authenticated endpoint. The key goes only to the API host, never to the
+ * signed URL it redirects to.
  */
-export const synthflow: FetchStrategy = async (ref, ctx) => {
-  const key = ctx.secrets.SYNTHFLOW_API_KEY;
+async function linkThenApi(ref: RecordingRef, ctx: FetchContext, api: ApiEndpoint | undefined, keyName: string): Promise<FetchResponse> {
   let first: unknown;
   if (ref.recording.sourceUrl) {
     try {
       return await fetchOk(ref.recording.sourceUrl, ctx);
     } catch (err) {
-      if (!key || (err instanceof FetchError && err.permanent && err.reason !== 'invalid_url')) throw err;
+      if (!api || (err instanceof FetchError && err.permanent && err.reason !== 'invalid_url')) throw err;
       first = err;
     }
   }
-  if (!key) throw first ?? new FetchError('no_url', 'no recording URL and no SYNTHFLOW_API_KEY', true);
-  const api = `${ctx.synthflowApiUrl.replace(/\/+$/, '')}/calls/${encodeURIComponent(ref.callId)}/recording`;
-  return fetchOk(api, ctx, { origin: originOf(api), authorization: `Bearer ${key}` });
+  if (!api) throw first ?? new FetchError('no_url', `no recording URL and no ${keyName}`, true);
+  return fetchOk(api.url, ctx, { origin: originOf(api.url), authorization: `Bearer ${api.key}` });
+}
+
+const base = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * Synthflow: `call.recording_url` (from 2027-01-10 it expires 24 h after it is
+ * issued), then "Get a recording", `GET {SYNTHFLOW_API_URL}/calls/{call_id}/recording`
+ * (302 to a freshly signed URL), with SYNTHFLOW_API_KEY.
+ */
+export const synthflow: FetchStrategy = async (ref, ctx) => {
+  const key = ctx.secrets.SYNTHFLOW_API_KEY;
+  const api = key ? { url: `${base(ctx.synthflowApiUrl)}/calls/${encodeURIComponent(ref.callId)}/recording`, key } : undefined;
+  return linkThenApi(ref, ctx, api, 'SYNTHFLOW_API_KEY');
+};
+
+/** Vapi's authenticated recording endpoints, by the recording ids its adapter gives (call-completed/providers/vapi.ts). */
+const VAPI_ENDPOINTS: Record<string, string> = { mono: 'mono-recording', stereo: 'stereo-recording' };
+
+/**
+ * Vapi: the report's recording URL; when it is refused (a HIPAA organization's
+ * private storage is not directly downloadable) and VAPI_API_KEY (the private
+ * API key) is configured, `GET {VAPI_API_URL}/call/{id}/mono-recording` or
+ * `/stereo-recording`, which answers 302 to a short-lived signed URL.
+ */
+export const vapi: FetchStrategy = async (ref, ctx) => {
+  const key = ctx.secrets.VAPI_API_KEY;
+  const endpoint = Object.hasOwn(VAPI_ENDPOINTS, ref.recording.id) ? VAPI_ENDPOINTS[ref.recording.id] : undefined;
+  const api = key && endpoint ? { url: `${base(ctx.vapiApiUrl)}/call/${encodeURIComponent(ref.callId)}/${endpoint}`, key } : undefined;
+  return linkThenApi(ref, ctx, api, 'VAPI_API_KEY');
 };
 
 /** Engage Voice: Basic credentials (ENGAGE_VOICE_RECORDING_AUTH) only to the host of the URL the delivery named. */
@@ -81,6 +117,7 @@ export const engageVoice: FetchStrategy = async ({ recording }, ctx) => {
 export const STRATEGIES: Partial<Record<Source, FetchStrategy>> = {
   synthflow,
   'engage-voice': engageVoice,
+  vapi,
 };
 
 /** Sources whose recordings the worker copies: it may write only under their audio/<source>/ prefixes. */

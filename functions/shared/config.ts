@@ -93,7 +93,7 @@ export function previousName<N extends CredentialName>(name: N): `${N}_PREVIOUS`
 export const BINDING_NAMES = ['WATSONX_DRAFT_ENVIRONMENT_ID', 'WATSONX_LIVE_ENVIRONMENT_ID'] as const;
 
 /** Outbound credentials: what the recordings worker presents to a vendor to fetch its audio. */
-export const OUTBOUND_NAMES = ['SYNTHFLOW_API_KEY', 'ENGAGE_VOICE_RECORDING_AUTH'] as const;
+export const OUTBOUND_NAMES = ['SYNTHFLOW_API_KEY', 'ENGAGE_VOICE_RECORDING_AUTH', 'VAPI_API_KEY'] as const;
 
 /** Every key of the secret (and local environment variable) the handlers read. */
 export const SECRET_NAMES: readonly SecretName[] = [...CREDENTIAL_NAMES, ...CREDENTIAL_NAMES.map(previousName), ...BINDING_NAMES, ...OUTBOUND_NAMES];

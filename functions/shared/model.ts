@@ -25,6 +25,8 @@ export interface Recording {
   s3Key?: string;
   /** Where the vendor serves the audio, when it only sent a link. */
   sourceUrl?: string;
+  /** The vendor holds it but the delivery named no link: fetched through its API (Synthflow "Get a recording"). */
+  viaApi?: boolean;
   contentType: string;
   bytes?: number;
   /** SHA-256 (hex) of the audio bytes exactly as received. */

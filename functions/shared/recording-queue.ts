@@ -25,10 +25,10 @@ const sqs = new SQSClient({
   requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
 });
 
-/** Linked recordings of a call that are not in our bucket yet. */
+/** Vendor-held recordings of a call (linked, or fetched through the vendor's API) that are not in our bucket yet. */
 export function recordingMessages(call: Pick<NormalizedCall, 'source' | 'callId' | 'recordings'>, sk: string): RecordingMessage[] {
   return call.recordings
-    .filter((r) => r.sourceUrl !== undefined && r.s3Key === undefined)
+    .filter((r) => (r.sourceUrl !== undefined || r.viaApi === true) && r.s3Key === undefined)
     .map((r) => ({ source: call.source, callId: call.callId, sk, recordingId: r.id }));
 }
 
@@ -48,7 +48,7 @@ export async function sendRecordingMessages(queueUrl: string, messages: readonly
  * After a delivery is stored (or answered as a duplicate: its first enqueue may
  * have failed), queue its linked recordings. Never throws: a failed enqueue is
  * logged and counted, the webhook is answered as stored, and
- * the index keeps the recording without a copy (docs/recordings.md: no re-queue command yet).
+ * the index keeps the recording without a copy (`npm run recordings -- --missing` queues it again).
  */
 export async function queueRecordings(
   queueUrl: string | undefined,

@@ -75,7 +75,7 @@ describe('fillSecret', () => {
     expect(value).toMatchObject({ WATSONX_AUDIO_SECRET: 'from-cfn', ENGAGE_VOICE_TOKEN: 'user-set', VOLUBILE_WEBHOOK_SECRET: 'vendor', extra: 'x', VOLUBILE_WEBHOOK_TOKEN: 'generated' });
     // Rotation keys (previous values, the live watsonx secret, environment bindings) start empty, never generated.
     const rotationKeys = SECRET_NAMES.filter((n) => n.endsWith('_PREVIOUS') || n.endsWith('_ENVIRONMENT_ID') || n === 'WATSONX_AUDIO_SECRET_LIVE');
-    expect(added.sort()).toEqual(['ENGAGE_VOICE_BASIC_AUTH', 'ENGAGE_VOICE_RECORDING_AUTH', 'SYNTHFLOW_API_KEY', 'SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VAPI_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', ...rotationKeys].sort());
+    expect(added.sort()).toEqual(['ENGAGE_VOICE_BASIC_AUTH', 'ENGAGE_VOICE_RECORDING_AUTH', 'SYNTHFLOW_API_KEY', 'SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN', 'VAPI_API_KEY', 'VAPI_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN', 'VOLUBILE_WEBHOOK_TOKEN', ...rotationKeys].sort());
     for (const name of rotationKeys) expect(value[name], name).toBe('');
     expect(rotationKeys).toContain('VAPI_WEBHOOK_SECRET_PREVIOUS');
     // The Bearer token is generated (pasted into Vapi); the HMAC secret is left for the user to choose in both places.

@@ -52,7 +52,7 @@ describe('recordings: queue, dead-letter queue, worker', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Timeout: 300,
-      Environment: { Variables: Match.objectLike({ RECORDINGS_MAX_BYTES: String(512 * 1024 * 1024), RECORDINGS_RETRY_DELAYS: '60,300,900,1800,3600,3600', SECRET_ARN: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ RECORDINGS_MAX_BYTES: String(512 * 1024 * 1024), RECORDINGS_RETRY_DELAYS: '60,300,900,1800,3600,3600', SECRET_ARN: Match.anyValue(), SYNTHFLOW_API_URL: 'https://api.synthflow.ai/v2', VAPI_API_URL: 'https://api.vapi.ai' }) },
     });
   });
 
@@ -67,9 +67,9 @@ describe('recordings: queue, dead-letter queue, worker', () => {
     ]);
     const objects = statements.find((s) => JSON.stringify(s.Action).includes('s3:PutObject'))!;
     const prefixes = [objects.Resource].flat().map((r) => JSON.stringify(r).match(/\/(audio\/[a-z-]+\/\*)"/)?.[1]).sort();
-    expect(prefixes).toEqual(['audio/engage-voice/*', 'audio/synthflow/*']);
+    expect(prefixes).toEqual(['audio/engage-voice/*', 'audio/synthflow/*', 'audio/vapi/*']);
     const list = statements.find((s) => s.Action === 's3:ListBucket')!;
-    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['audio/synthflow/*', 'audio/engage-voice/*'] } });
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['audio/synthflow/*', 'audio/engage-voice/*', 'audio/vapi/*'] } });
     expect(JSON.stringify(statements)).not.toContain('raw/');
   });
 

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { startLocalQueues, type LocalQueues } from '../../local/queue.ts';
 import type { LambdaHandler } from '#shared/handler';
-import { synthflowRequest, engageVoiceRequest } from '../../scripts/lib/requests.ts';
+import { synthflowRequest, engageVoiceRequest, vapiRequest } from '../../scripts/lib/requests.ts';
 import { eventFromRequest } from '../../scripts/lib/event.ts';
 import { freshEngageUii, freshSynthflowCallId } from '../../scripts/lib/samples.ts';
 import { getObjectBytes, headObject, listKeys } from '../support/storage.ts';
@@ -22,6 +22,7 @@ import {
 
 const TOKEN = 'recordings-test-token';
 const SF_KEY = 'sf-api-key-for-tests';
+const VAPI_KEY = 'vapi-private-key-for-tests';
 const REC_AUTH = 'rec-user:rec-pass';
 const CAP = 64 * 1024;
 
@@ -51,6 +52,9 @@ beforeAll(async () => {
     RECORDINGS_MAX_BYTES: String(CAP),
     SYNTHFLOW_API_URL: `${vendor.url}/v2`,
     SYNTHFLOW_API_KEY: SF_KEY,
+    VAPI_API_URL: vendor.url,
+    VAPI_API_KEY: VAPI_KEY,
+    VAPI_WEBHOOK_TOKEN: TOKEN,
     ENGAGE_VOICE_RECORDING_AUTH: REC_AUTH,
     SYNTHFLOW_WEBHOOK_TOKEN: TOKEN,
     ENGAGE_VOICE_TOKEN: TOKEN,
@@ -69,11 +73,34 @@ afterAll(async () => {
 });
 
 const synthflowPayload = JSON.parse(readFileSync(new URL('../../events/payloads/synthflow/call-completed.json', import.meta.url), 'utf8')) as { call: Record<string, unknown> };
+const vapiPayload = JSON.parse(readFileSync(new URL('../../events/payloads/vapi/end-of-call-report.json', import.meta.url), 'utf8')) as { message: Record<string, unknown> & { call: Record<string, unknown> } };
 const engagePayload = JSON.parse(readFileSync(new URL('../../events/payloads/engage-voice/agent-termination.json', import.meta.url), 'utf8')) as Record<string, string>;
 
 async function deliverSynthflow(recordingUrl: string | undefined, callId = freshSynthflowCallId()) {
   const body = Buffer.from(JSON.stringify({ ...synthflowPayload, call: { ...synthflowPayload.call, call_id: callId, recording_url: recordingUrl } }));
   const res = await callCompleted(eventFromRequest(synthflowRequest(body, { token: TOKEN })));
+  expect(res.statusCode).toBe(200);
+  return { callId, sk: 'CALL' };
+}
+
+async function deliverSynthflowCall(call: Record<string, unknown>, callId = freshSynthflowCallId()) {
+  const body = Buffer.from(JSON.stringify({ ...synthflowPayload, call: { ...synthflowPayload.call, call_id: callId, ...call } }));
+  const res = await callCompleted(eventFromRequest(synthflowRequest(body, { token: TOKEN })));
+  expect(res.statusCode).toBe(200);
+  return { callId, sk: 'CALL' };
+}
+
+/** A Vapi end-of-call report whose mono and stereo recordings are at the given URLs. */
+async function deliverVapi(mono: string, stereo: string, callId = randomUUID()) {
+  const m = vapiPayload.message;
+  const body = Buffer.from(JSON.stringify({
+    message: {
+      ...m,
+      call: { ...m.call, id: callId },
+      artifact: { recording: { stereoUrl: stereo, mono: { combinedUrl: mono } } },
+    },
+  }));
+  const res = await callCompleted(eventFromRequest(vapiRequest(body, { token: TOKEN })));
   expect(res.statusCode).toBe(200);
   return { callId, sk: 'CALL' };
 }
@@ -112,7 +139,7 @@ async function expectArchived(source: string, callId: string, sk: string, bytes:
   expect(r.archiveStatus).toBeUndefined();
   expect(r.s3Key).toMatch(new RegExp(`^audio/${source}/\\d{4}/\\d{2}/\\d{2}/${callId}/${r.id}\\.${ext}$`));
   expect(r).toMatchObject({ bytes: bytes.length, sha256: sha256(bytes), contentType: type });
-  expect(r.sourceUrl).toMatch(/^http:\/\/127\.0\.0\.1:/);
+  if (!r.viaApi) expect(r.sourceUrl).toMatch(/^http:\/\/127\.0\.0\.1:/);
   expect(Date.parse(r.archivedAt!)).toBeGreaterThan(Date.now() - 60_000);
   expect((await getObjectBytes(r.s3Key!)).equals(bytes)).toBe(true);
   expect((await headObject(r.s3Key!)).ContentType).toBe(type);
@@ -180,6 +207,42 @@ describe('recordings: copied into the bucket after the delivery is stored', () =
     expect(atSigned).toHaveLength(1);
     expect(atSigned[0]?.authorization).toBeUndefined();
     expect(vendor.requests.find((q) => expired.endsWith(q.path))?.authorization).toBeUndefined();
+  });
+
+  it('Synthflow delivery without recording_url: with the API key, "Get a recording" is queued and copied', async () => {
+    const callId = freshSynthflowCallId();
+    const signed = path(other, 'mp3', serve(MP3));
+    vendor.route(`/v2/calls/${callId}/recording`, bearerOnly(SF_KEY, redirect(signed)));
+    await deliverSynthflowCall({ recording_url: undefined, duration: 42 }, callId);
+    const r = await expectArchived('synthflow', callId, 'CALL', MP3, 'audio/mpeg', 'mp3');
+    expect(r).toMatchObject({ id: 'call-recording', viaApi: true });
+    expect(r.sourceUrl).toBeUndefined();
+    expect(other.requests.filter((q) => signed.endsWith(q.path)).map((q) => q.authorization)).toEqual([undefined]);
+  });
+
+  it('Synthflow call that never connected (no recording_url, duration 0): no recording, nothing queued', async () => {
+    const callId = freshSynthflowCallId();
+    vendor.route(`/v2/calls/${callId}/recording`, serve(MP3));
+    await deliverSynthflowCall({ recording_url: undefined, duration: 0, status: 'no-answer' }, callId);
+    expect(await recordingOf('synthflow', callId, 'CALL')).toBeUndefined();
+    await new Promise((res) => setTimeout(res, 1_000));
+    expect(vendor.requests.filter((q) => q.path === `/v2/calls/${callId}/recording`)).toEqual([]);
+  });
+
+  it('Vapi: a stereo link served directly (no key sent); a mono link refused by private storage goes through GET /call/{id}/mono-recording with the private key, 302 to a signed URL on another host', async () => {
+    const callId = randomUUID();
+    const privateMono = path(vendor, 'wav', status(403, '<Error><Code>AccessDenied</Code></Error>'));
+    const stereo = path(vendor, 'wav', serve(WAV));
+    const signed = path(other, 'mp3', serve(MP3, 'application/octet-stream'));
+    vendor.route(`/call/${callId}/mono-recording`, bearerOnly(VAPI_KEY, redirect(`${signed}?sig=1`)));
+    await deliverVapi(privateMono, stereo, callId);
+    const mono = await expectArchived('vapi', callId, 'CALL', MP3, 'audio/mpeg', 'mp3', 0);
+    const st = await expectArchived('vapi', callId, 'CALL', WAV, 'audio/wav', 'wav', 1);
+    expect([mono.id, st.id]).toEqual(['mono', 'stereo']);
+    expect(vendor.requests.find((q) => q.path === `/call/${callId}/mono-recording`)?.authorization).toBe(`Bearer ${VAPI_KEY}`);
+    for (const q of vendor.requests.filter((x) => privateMono.endsWith(x.path) || stereo.endsWith(x.path))) expect(q.authorization).toBeUndefined();
+    expect(other.requests.filter((q) => signed.endsWith(q.path)).map((q) => q.authorization)).toEqual([undefined]);
+    expect(vendor.requests.filter((q) => q.path === `/call/${callId}/stereo-recording`)).toEqual([]);
   });
 
   it('a redirect to another host: the Engage Basic credentials are dropped there', async () => {

@@ -197,6 +197,20 @@ export function normalizeSynthflow(body: SynthflowBody, ctx: InterpretContext): 
   return { call: normalized, sk: CALL_SK, version: eventVersion(ended ?? started, status) };
 }
 
+/** The recording "Get a recording" serves for a call whose delivery named no `recording_url`. */
+export const API_RECORDING: Recording = { id: 'call-recording', contentType: 'audio/mpeg', viaApi: true };
+
+/**
+ * A call that was connected (it lasted) but whose delivery named no
+ * `recording_url`: with SYNTHFLOW_API_KEY configured, its recording is fetched
+ * through "Get a recording". Without the key, or for a call that never
+ * connected, nothing is added (there is nothing to fetch it with, or nothing to fetch).
+ */
+export function withApiRecording(call: NormalizedCall, secrets: Secrets): NormalizedCall {
+  if (call.recordings.length > 0 || !secrets.SYNTHFLOW_API_KEY || !((call.durationSec ?? 0) > 0)) return call;
+  return { ...call, recordings: [API_RECORDING] };
+}
+
 export const synthflow: CallProvider = {
   source: 'synthflow',
   authVariables: ['SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN'],
@@ -204,4 +218,5 @@ export const synthflow: CallProvider = {
   interpret(raw, ctx) {
     return normalizeSynthflow(validate(SynthflowBody, parseJsonObject(raw), 'invalid Synthflow call'), ctx);
   },
+  withApiRecordings: withApiRecording,
 };

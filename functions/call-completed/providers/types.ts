@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
 import { isPlainObject } from '../json.ts';
-import type { CallStatus, Interpretation, InterpretContext, Source } from '#shared/model';
+import type { CallStatus, Interpretation, InterpretContext, NormalizedCall, Source } from '#shared/model';
 import type { CredentialName, SecretName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
 
@@ -28,6 +28,12 @@ export interface CallProvider {
    * delivery is a call (`interpret`).
    */
   read?(raw: Uint8Array, ctx: InterpretContext): Interpretation | NotACall;
+  /**
+   * Recordings the vendor holds that the delivery did not link to, added before
+   * the call is stored when the vendor's API key is configured (so the
+   * recordings worker fetches them through the API). Absent: none.
+   */
+  withApiRecordings?(call: NormalizedCall, secrets: Secrets): NormalizedCall;
 }
 
 /** An authenticated delivery that is not a call: archived raw, not indexed. */
