@@ -147,8 +147,8 @@ export class Recordings extends Construct {
     acknowledgeCompliance(this.worker, 'LambdaInsideVPC', 'The worker must reach vendor recording hosts on the public internet; a VPC would need a NAT gateway and would not narrow what it may connect to, which the fetcher restricts to public addresses itself.');
     acknowledgeCompliance(this.worker, 'LambdaConcurrency', 'Its concurrency is bounded by the event source (maximum concurrency 2), which is what keeps a burst from hammering a vendor; reserved concurrency would take capacity from the account without adding a limit.');
     this.alarms(props);
-    new CfnOutput(scope, 'RecordingsQueueUrl', { value: this.queue.queueUrl, description: 'Queue of recordings to copy' });
-    new CfnOutput(scope, 'RecordingsDeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Recordings that failed every attempt (redrive it from the SQS console)' });
+    new CfnOutput(scope, 'RecordingsQueueUrl', { value: this.queue.queueUrl, description: 'Queue of recordings to copy (npm run recordings -- --missing --stack <name> sends here)' });
+    new CfnOutput(scope, 'RecordingsDeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Recordings that failed every attempt (npm run recordings -- --redrive --stack <name>, or the SQS console\'s DLQ redrive)' });
   }
 
   private alarms(props: RecordingsProps): void {
@@ -163,7 +163,7 @@ export class Recordings extends Construct {
       if (props.alarmAction) a.addAlarmAction(props.alarmAction);
     };
     alarm('DeadLetters', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }), 1,
-      'A recording failed every attempt and is in the dead-letter queue: fix the cause (credentials, vendor outage), then start a redrive of the dead-letter queue in the SQS console');
+      'A recording failed every attempt and is in the dead-letter queue: `npm run recordings -- --stack <name>` shows which and why; fix the cause (credentials, vendor outage), then `npm run recordings -- --redrive --stack <name>`');
     // The last retry comes about 2 h 51 min after the first attempt: older than 4 h means the worker is not keeping up.
     alarm('OldestRecording', this.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }), 4 * 3600,
       'A queued recording is older than 4 hours: the worker is failing or not keeping up');
@@ -176,6 +176,6 @@ export class Recordings extends Construct {
       metricValue: '1',
     });
     alarm('Failed', new Metric({ namespace: props.namespace, metricName: 'RecordingsFailed', period, statistic: 'Sum' }), 1,
-      'A recording could not be copied (refused address, over the cap, or every retry failed): its status says why');
+      'A recording could not be copied (refused address, over the cap, or every retry failed): its status says why (npm run recordings -- --stack <name>)');
   }
 }

@@ -89,7 +89,7 @@ export async function startLocalQueues(opts: { host: string; port: number; specs
         if (q && Array.isArray(messages)) q.messages = messages.map((m) => ({ ...m, visibleAt: Math.min(m.visibleAt, now()) }));
       }
     } catch {
-      // A damaged state file starts empty: what it held is still in the index, with no copy (see docs/recordings.md).
+      // A damaged state file starts empty: what it held is still in the index, with no copy; `npm run recordings -- --missing` queues it again.
     }
   }
   const save = () => {

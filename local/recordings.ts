@@ -54,7 +54,7 @@ export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 
   const banner = [
     `recordings: vendor audio (Synthflow, Engage Voice, Vapi) is copied into the bucket by the worker; queue ${queues.url(RECORDINGS_QUEUE)}`,
     `  local mode also fetches http://127.0.0.1 URLs (serve a folder: python3 -m http.server 8080 --bind 127.0.0.1 --directory <folder>); link-local addresses are always refused`,
-    `  retries after ${delays.join(', ')} s, then failed (dead-letter queue ${RECORDINGS_DLQ})`,
+    `  retries after ${delays.join(', ')} s, then failed (dead-letter queue ${RECORDINGS_DLQ}); npm run recordings lists them, -- --missing re-queues`,
   ].join('\n');
   return { queues, banner, close: async () => { await detach(); await queues.close(); } };
 }

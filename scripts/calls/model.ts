@@ -18,6 +18,11 @@ const RecordingSchema = v.object({
   sha256: v.optional(v.string()),
   startedAt: v.optional(v.string()),
   endedAt: v.optional(v.string()),
+  viaApi: v.optional(v.boolean()),
+  archivedAt: v.optional(v.string()),
+  archiveStatus: v.optional(v.picklist(['retrying', 'failed'])),
+  archiveError: v.optional(v.string()),
+  archiveAttempts: v.optional(v.number()),
 });
 
 const CallRecordSchema = v.object({
@@ -78,6 +83,38 @@ export function parseItem(raw: unknown): CallItem | undefined {
   if (!parsed.success) return undefined;
   const { SK, version, record, [HOLD_ATTRIBUTE]: hold } = parsed.output;
   return { sk: SK, version, record, ...(hold ? { hold } : {}) };
+}
+
+/**
+ * Where a recording's audio is (docs/recordings.md, "Statuses"): `stored` came
+ * with the delivery (watsonx); a vendor-held one is `pending` until the
+ * recordings worker tried it, then `retrying` or `failed` (with the reason),
+ * or `archived` once the copy is in the bucket.
+ */
+export type ArchiveState =
+  | { state: 'stored'; s3Key: string }
+  | { state: 'archived'; s3Key: string; archivedAt: string; bytes?: number; sha256?: string }
+  | { state: 'pending' }
+  | { state: 'retrying' | 'failed'; reason: string; attempts?: number }
+  | { state: 'none' };
+
+export function archiveState(r: Recording): ArchiveState {
+  if (r.s3Key !== undefined) {
+    if (r.archivedAt === undefined) return { state: 'stored', s3Key: r.s3Key };
+    return { state: 'archived', s3Key: r.s3Key, archivedAt: r.archivedAt, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}) };
+  }
+  if (r.sourceUrl === undefined && !r.viaApi) return { state: 'none' };
+  if (r.archiveStatus) return { state: r.archiveStatus, reason: r.archiveError ?? 'unknown', ...(r.archiveAttempts !== undefined ? { attempts: r.archiveAttempts } : {}) };
+  return { state: 'pending' };
+}
+
+/**
+ * A vendor-held recording not in the bucket and not waiting for a retry (a
+ * `retrying` one is still in the queue): what `npm run recordings -- --missing` queues.
+ */
+export function isMissing(r: Recording): boolean {
+  const s = archiveState(r).state;
+  return s === 'pending' || s === 'failed';
 }
 
 export function callKey(source: string, callId: string): string {

@@ -30,6 +30,8 @@ export interface Target {
   receiptKey(): Promise<string>;
   /** Human description for the status line on stderr. */
   description: string;
+  /** A deployed stack's recordings queue and dead-letter queue (its outputs), for `npm run recordings`. */
+  recordingQueues?: { queueUrl: string; deadLetterQueueUrl: string };
   close(): Promise<void>;
 }
 
@@ -122,6 +124,8 @@ export async function stackTarget(stackName: string): Promise<Target> {
   const tableName = outputs.TableName;
   if (!bucketName || !tableName) throw new UsageError(`stack ${stackName} has no BucketName/TableName outputs; is it this project's stack?`);
   const receiptKeyArn = outputs.ReceiptKeySecretArn;
+  const queueUrl = outputs.RecordingsQueueUrl;
+  const deadLetterQueueUrl = outputs.RecordingsDeadLetterQueueUrl;
   outputs = {};
   const reader = new CallReader({ bucketName, tableName });
   return {
@@ -148,6 +152,7 @@ export async function stackTarget(stackName: string): Promise<Target> {
       }
     },
     description: `stack ${stackName} (table ${tableName})`,
+    ...(queueUrl && deadLetterQueueUrl ? { recordingQueues: { queueUrl, deadLetterQueueUrl } } : {}),
     close: async () => reader.destroy(),
   };
 }
