@@ -2,11 +2,11 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA, callPk } from '#shared/table';
-import { createLocalServer } from '../local/server.ts';
+import { createLocalServer } from '../lib/local-server.ts';
 import { percentile } from './lib/stats.ts';
 
 /**
- * End to end through the local server (local/server.ts, the one `npm start`
+ * End to end through the local server (lib/local-server.ts, the one `npm start`
  * runs): concurrent mixed deliveries over loopback HTTP, the real handlers,
  * the embedded S3 and DynamoDB. Every delivery has its own id, so none is a
  * duplicate; afterwards each one is looked up in the table (zero loss means

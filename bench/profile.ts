@@ -4,7 +4,7 @@
  * functions with the most self time and writes the .cpuprofile (open it in
  * Chrome DevTools) to a temporary directory.
  */
-import '../scripts/lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { Session } from 'node:inspector/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

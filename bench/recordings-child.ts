@@ -1,5 +1,5 @@
 /** Child of bench/recordings.ts: the worker module alone, so its memory is measured by itself. */
-import '../scripts/lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { setLogSink } from '#shared/log';
 

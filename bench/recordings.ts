@@ -10,19 +10,19 @@
  *
  * Prints the figures; nothing is asserted. Servers on 127.0.0.1 free ports.
  */
-import '../scripts/lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { mkdtempSync, createReadStream, writeFileSync, openSync, writeSync, closeSync, statSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../local/embedded.ts';
-import { startLocalQueues } from '../local/queue.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../lib/embedded.ts';
+import { startLocalQueues } from '../lib/local-queue.ts';
 import { setLogSink } from '#shared/log';
-import { synthflowRequest, engageVoiceRequest } from '../scripts/lib/requests.ts';
-import { eventFromRequest } from '../scripts/lib/event.ts';
-import { freshEngageUii, freshSynthflowCallId, PAYLOADS_DIR } from '../scripts/lib/samples.ts';
+import { synthflowRequest, engageVoiceRequest } from '../lib/requests.ts';
+import { eventFromRequest } from '../lib/event.ts';
+import { freshEngageUii, freshSynthflowCallId, PAYLOADS_DIR } from '../lib/samples.ts';
 
 const RUNS = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
 const TOKEN = 'bench-token';

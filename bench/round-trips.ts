@@ -12,11 +12,11 @@
  * delivery. Runs in its own process (`runRoundTrips`): the handler modules
  * build their SDK clients against the proxies at import.
  */
-import '../scripts/lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy } from './lib/http-proxy.ts';
+import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy } from '../lib/http-proxy.ts';
 import { runChild } from './cold.ts';
 import { median } from './lib/stats.ts';
 import {

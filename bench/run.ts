@@ -6,15 +6,15 @@
  * in the same run. Data lives under a temporary directory; servers listen on
  * 127.0.0.1 free ports.
  */
-import '../scripts/lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../local/embedded.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../lib/embedded.ts';
 import { bundle, present, BASELINE, FUNCTIONS, LAMBDA_NODE_OPTIONS, type Bundled } from './bundle.ts';
 import { coldStarts, type ColdResult, type ColdSubject } from './cold.ts';
 import { startSecretsStandIn } from './lib/secrets-standin.ts';
-import { startHttpProxy, returnOldItemOnConditionFailure } from './lib/http-proxy.ts';
+import { startHttpProxy, returnOldItemOnConditionFailure } from '../lib/http-proxy.ts';
 import { runRoundTrips, S3_HOLD_MS, DYNAMODB_HOLD_MS, type RoundTripRow } from './round-trips.ts';
 import { jwtCandidates, type JwtCandidate } from './jwt.ts';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -201,7 +201,7 @@ export async function main(argv: readonly string[]): Promise<Report> {
     }
 
     // 6. End to end --------------------------------------------------------------
-    if (present({ name: 'local', entry: 'local/server.ts' }) && fns.length === FUNCTIONS.length) {
+    if (present({ name: 'local', entry: 'lib/local-server.ts' }) && fns.length === FUNCTIONS.length) {
       step(`end to end: ${cfg.e2eDeliveries} deliveries, concurrency ${cfg.e2eConcurrency}`);
       const deliveries: Delivery[] = [];
       for (let i = 0; i < cfg.e2eDeliveries; i++) {
@@ -224,7 +224,7 @@ export async function main(argv: readonly string[]): Promise<Report> {
       const e2e = await endToEnd(deliveries, cfg.e2eConcurrency, TABLE).finally(loud);
       tables.push({
         title: '6. End to end through the local server',
-        note: `local/server.ts (as \`npm start\` runs it) with the real handlers, embedded s3rver + dynalite, all in this process; a mixed stream (¼ watsonx 30 s recordings, ¼ Volubile, ¼ Synthflow, ¼ Engage Voice), every delivery unique. Zero loss = every delivery answered 2xx and its item is in the table afterwards.`,
+        note: `lib/local-server.ts (as \`npm start\` runs it) with the real handlers, embedded s3rver + dynalite, all in this process; a mixed stream (¼ watsonx 30 s recordings, ¼ Volubile, ¼ Synthflow, ¼ Engage Voice), every delivery unique. Zero loss = every delivery answered 2xx and its item is in the table afterwards.`,
         columns: ['Deliveries', 'Concurrency', 'Throughput', 'p50', 'p99', 'Statuses', 'Stored', 'Lost'],
         rows: [[String(e2e.deliveries), String(e2e.concurrency), `${e2e.perSecond.toFixed(1)}/s`, fmtMs(e2e.p50Ms), fmtMs(e2e.p99Ms),
           Object.entries(e2e.statuses).map(([s, n]) => `${s}×${n}`).join(' '), String(e2e.stored), String(e2e.lost)]],

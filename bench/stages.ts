@@ -4,7 +4,7 @@
  * `npx tsx bench/stages.ts [seconds-of-audio]`. Tells where the handler's time
  * beyond the floor goes (the profile's self times are spread too thin to say).
  */
-import '../scripts/lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { createHash } from 'node:crypto';
 import { decodeEvent } from '#shared/request';
 import { sha256Hex } from '#shared/storage';

@@ -1,11 +1,11 @@
-import '../scripts/lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, chooseStorage, createIfMissing } from './embedded.ts';
-import { createLocalServer } from './server.ts';
-import { applyLocalSecrets, secretsFile, watchLocalSecrets } from './secrets.ts';
-import { renderBanner } from './banner.ts';
-import { readLocalConfig } from './local-config.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, chooseStorage, createIfMissing } from '../lib/embedded.ts';
+import { createLocalServer } from '../lib/local-server.ts';
+import { applyLocalSecrets, secretsFile, watchLocalSecrets } from '../lib/local-secrets.ts';
+import { renderBanner } from '../lib/banner.ts';
+import { readLocalConfig } from '../lib/local-config.ts';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setLogSink } from '#shared/log';

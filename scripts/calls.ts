@@ -3,7 +3,7 @@
  * write (local data, a running `npm start`, or a deployed stack with --stack).
  * See docs/calls.md.
  */
-import './lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { createHash } from 'node:crypto';
@@ -12,14 +12,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toE164 } from '#shared/phone';
 import { SOURCES } from '#shared/model';
-import { isSource } from './calls/model.ts';
-import { DEFAULT_DAYS } from './calls/reader.ts';
+import { isSource } from '../lib/calls/model.ts';
+import { DEFAULT_DAYS } from '../lib/calls/reader.ts';
 import { listTable, presentCall, showText, clean } from './calls/format.ts';
-import { localTarget, stackTarget, UsageError, type Target } from './calls/target.ts';
-import { asWav } from './calls/wav.ts';
+import { localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
+import { asWav } from '../lib/calls/wav.ts';
 import { complianceArgs, forget, hold } from './calls/forget.ts';
 import { exportName, fallbackExportName, writeExport } from './calls/export.ts';
-import { safeJson } from './lib/text.ts';
+import { safeJson } from '../lib/text.ts';
 
 
 const USAGE = `Usage: npm run calls -- <command> [options]

@@ -1,17 +1,17 @@
-import './lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as v from 'valibot';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { isFunctionName, FUNCTION_NAMES, type FunctionName } from '../local/api-gateway.ts';
-import { createLambdaContext } from '../local/lambda-context.ts';
-import { loadHandler } from '../local/handlers.ts';
-import { readLocalConfig } from '../local/local-config.ts';
-import { EVENTS_DIR } from './lib/samples.ts';
-import { readInputFile } from './lib/input-file.ts';
-import { oneLine, safeJson } from './lib/text.ts';
+import { isFunctionName, FUNCTION_NAMES, type FunctionName } from '../lib/api-gateway.ts';
+import { createLambdaContext } from '../lib/lambda-context.ts';
+import { loadHandler } from '../lib/handlers.ts';
+import { readLocalConfig } from '../lib/local-config.ts';
+import { EVENTS_DIR } from '../lib/samples.ts';
+import { readInputFile } from './invoke/input-file.ts';
+import { oneLine, safeJson } from '../lib/text.ts';
 
 /**
  * `npm run invoke -- <function> <event-file>`: what `sam local invoke` does,
@@ -115,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
   process.env.BUCKET_NAME ??= cfg.bucketName;
   process.env.TABLE_NAME ??= cfg.tableName;
 
-  const { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } = await import('../local/embedded.ts');
+  const { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } = await import('../lib/embedded.ts');
   const running = (await portAnswers(cfg.host, cfg.s3Port)) && (await portAnswers(cfg.host, cfg.dynamoPort));
   const endpoints = running
     ? { s3Endpoint: `http://${cfg.host}:${cfg.s3Port}`, dynamoEndpoint: `http://${cfg.host}:${cfg.dynamoPort}` }

@@ -1,11 +1,11 @@
-import './lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { Agent, request } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../local/embedded.ts';
-import { requestTarget, type OutgoingRequest } from './lib/requests.ts';
-import { inspector } from '../test/reliability/support/inspect.ts';
-import { sampleEnvironment, mixedDelivery, shuffle, pool, type Delivery } from './lib/traffic.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../lib/embedded.ts';
+import { requestTarget, type OutgoingRequest } from '../lib/requests.ts';
+import { inspector } from '../lib/inspect.ts';
+import { sampleEnvironment, mixedDelivery, shuffle, pool, type Delivery } from '../lib/traffic.ts';
 
 /**
  * npm run loadtest [-- --requests 2000 --concurrency 25 --duplicates 0.1]
@@ -74,7 +74,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   Object.assign(process.env, secrets, sdkEnvironment(storage), { BUCKET_NAME: bucketName, TABLE_NAME: tableName });
   const { setLogSink } = await import('#shared/log');
   const previousSink = setLogSink(() => undefined);
-  const { createLocalServer } = await import('../local/server.ts');
+  const { createLocalServer } = await import('../lib/local-server.ts');
   const server = await createLocalServer({ host: '127.0.0.1', port: 0, log: () => undefined });
   const look = inspector(storage, bucketName, tableName);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });

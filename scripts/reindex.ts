@@ -1,13 +1,13 @@
-import './lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SOURCES, type Source } from '#shared/model';
 import { readSettings } from '#shared/config';
-import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../local/embedded.ts';
-import { portAnswers } from './calls/target.ts';
-import { isSource } from './reindex/archive.ts';
+import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../lib/embedded.ts';
+import { portAnswers } from '../lib/calls/target.ts';
+import { isSource } from '../lib/reindex/archive.ts';
 
 /**
  * npm run reindex [-- --source <s>] [--since <yyyy-mm-dd>] [--stack <name>]
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
   process.env.BUCKET_NAME = bucketName;
   process.env.TABLE_NAME = tableName;
 
-  const { reindex } = await import('./reindex/core.ts');
+  const { reindex } = await import('../lib/reindex/core.ts');
   const settings = readSettings();
   const s3 = new S3Client({ forcePathStyle: !values.stack });
   try {

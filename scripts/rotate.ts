@@ -2,19 +2,19 @@
  * `npm run rotate -- <source> [--name NAME] [--value v] [--stack name] [--region r]`
  * and `npm run rotate -- <source> [--name NAME] [--stack name] --finish`.
  *
- * Starts or finishes the rotation of one secret or token (scripts/lib/rotation.ts):
+ * Starts or finishes the rotation of one secret or token (scripts/rotate/rotation.ts):
  * locally in DATA_DIR/secrets.json (a running `npm start` re-reads it), with
  * --stack in the stack's Secrets Manager secret (the functions re-read it within
  * SECRET_REFRESH_SECONDS). Prints the new value only where it must be pasted.
  */
-import './lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { previousName } from '#shared/config';
-import { readLocalConfig } from '../local/local-config.ts';
-import { readStoredSecrets, secretsFile, writeStoredSecrets } from '../local/secrets.ts';
+import { readLocalConfig } from '../lib/local-config.ts';
+import { readStoredSecrets, secretsFile, writeStoredSecrets } from '../lib/local-secrets.ts';
 import {
   ROTATION_SOURCES, RotationError, finishRotation, pasteInstructions, resolveTarget, startRotation, type RotationTarget,
-} from './lib/rotation.ts';
+} from './rotate/rotation.ts';
 import { outputsFrom, type StackOutputs } from './urls.ts';
 
 type Env = Record<string, string | undefined>;

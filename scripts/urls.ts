@@ -3,11 +3,11 @@
  * each vendor's console for a deployed stack. Reads the stack outputs
  * (CloudFormation DescribeStacks) and the webhook secret (GetSecretValue)
  * with the standard AWS credential chain. The formatting is a pure function
- * (formatVendorSetup), tested offline in test/infra/urls.test.ts.
+ * (formatVendorSetup), tested offline in test/scripts/urls.test.ts.
  *
  * The output contains secrets: it is meant for your terminal, not a log.
  */
-import './lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { CREDENTIAL_NAMES, pickSecrets, previousName, type Secrets } from '#shared/config';

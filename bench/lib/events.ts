@@ -5,8 +5,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '#shared/request';
 import {
   engageVoiceRequest, synthflowRequest, volubileRequest, watsonxJwt as signWatsonxJwt, watsonxMultipart,
-} from '../../scripts/lib/requests.ts';
-import { eventFromRequest } from '../../scripts/lib/event.ts';
+} from '../../lib/requests.ts';
+import { eventFromRequest } from '../../lib/event.ts';
 
 /**
  * API Gateway HTTP API v2.0 events for every source, signed with the bench's

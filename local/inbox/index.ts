@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Source } from '#shared/model';
-import type { DeliveryEvent } from '../server.ts';
-import { CallReader } from '../../scripts/calls/reader.ts';
-import { callKey, isSource, type GroupedCall } from '../../scripts/calls/model.ts';
-import { asWav } from '../../scripts/calls/wav.ts';
-import { visibleText } from '../../scripts/lib/text.ts';
+import type { DeliveryEvent } from '../../lib/local-server.ts';
+import { CallReader } from '../../lib/calls/reader.ts';
+import { callKey, isSource, type GroupedCall } from '../../lib/calls/model.ts';
+import { asWav } from '../../lib/calls/wav.ts';
+import { visibleText } from '../../lib/text.ts';
 import { detailOf, summaryOf } from './view.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord, Recording } from '#shared/model';
-import type { GroupedCall } from '../../scripts/calls/model.ts';
-import { visibleText } from '../../scripts/lib/text.ts';
+import type { GroupedCall } from '../../lib/calls/model.ts';
+import { visibleText } from '../../lib/text.ts';
 
 /**
  * What the inbox page receives: a short summary per call for the list, the

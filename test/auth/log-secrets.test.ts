@@ -4,7 +4,7 @@ import { setLogSink } from '#shared/log';
 import { handler as audioWebhook } from '../../functions/audio-webhook/handler.ts';
 import { handler as callCompleted } from '../../functions/call-completed/handler.ts';
 import { handler as engageVoice } from '../../functions/engage-voice/handler.ts';
-import { createLocalServer, type LocalServer } from '../../local/server.ts';
+import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
 import {
   HOSTILE_SECRETS, hsJwt, payloadBytes, synthflowSignature, toEvent, volubileSignature, watsonxAuth, type HttpInput, type Route,
 } from '../fixtures/hostile/common.ts';

@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type Io } from '../../scripts/calls.ts';
-import { isWav } from '../../scripts/calls/wav.ts';
+import { isWav } from '../../lib/calls/wav.ts';
 import { randomUUID } from 'node:crypto';
-import { volubileRequest } from '../../scripts/lib/requests.ts';
+import { volubileRequest } from '../../lib/requests.ts';
 import { configureHandlers, scenario, invoke, SECRETS, type Scenario } from './support.ts';
 
 /**

@@ -10,8 +10,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { indexItem } from '#shared/storage';
 import type { CallRecord } from '#shared/model';
-import { startEmbeddedStorage, ensureBucketAndTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded.ts';
-import { portAnswers } from '../../scripts/calls/target.ts';
+import { startEmbeddedStorage, ensureBucketAndTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/embedded.ts';
+import { portAnswers } from '../../lib/calls/target.ts';
 
 /**
  * `npm run calls` when `npm start` is not running: the command starts the

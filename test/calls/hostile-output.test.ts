@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type Io } from '../../scripts/calls.ts';
 import { decodeExportName } from '../../scripts/calls/export.ts';
-import { volubileRequest, watsonxRequest } from '../../scripts/lib/requests.ts';
+import { volubileRequest, watsonxRequest } from '../../lib/requests.ts';
 import { configureHandlers, invoke, uniqueDay, SECRETS } from './support.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import type { CallRecord } from '#shared/model';
-import { mergeItems, groupItems, parseItem, type CallItem } from '../../scripts/calls/model.ts';
+import { mergeItems, groupItems, parseItem, type CallItem } from '../../lib/calls/model.ts';
 import { duration, clean, table } from '../../scripts/calls/format.ts';
-import { mulawToWav, asWav, isWav } from '../../scripts/calls/wav.ts';
+import { mulawToWav, asWav, isWav } from '../../lib/calls/wav.ts';
 
 /** Pure parts of the read side: item validation, merging, formatting, WAV wrapping. */
 

@@ -1,10 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { toApiGatewayEvent } from '../../local/api-gateway.ts';
+import { toApiGatewayEvent } from '../../lib/api-gateway.ts';
 import {
   watsonxRequest, volubileRequest, synthflowRequest, engageVoiceRequest, requestTarget, type OutgoingRequest,
-} from '../../scripts/lib/requests.ts';
+} from '../../lib/requests.ts';
 
 /**
  * Calls put into the embedded storage by the REAL handlers: the vendor

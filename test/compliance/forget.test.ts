@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureBucketAndTable } from '../../local/embedded.ts';
+import { ensureBucketAndTable } from '../../lib/embedded.ts';
 import { s3, ddb, getObjectBytes } from '../support/storage.ts';
 import { configureHandlers, scenario, invoke, type Scenario } from '../calls/support.ts';
 import { phoneHash, type Receipt } from '../../scripts/calls/erasure.ts';
@@ -231,7 +231,7 @@ describe('hold', () => {
 describe('after erasure', () => {
   it('a reindex brings none of the erased calls back; the call that was never erased is still whole', async () => {
     const before = await snap();
-    const { reindex } = await import('../../scripts/reindex/core.ts');
+    const { reindex } = await import('../../lib/reindex/core.ts');
     const report = await reindex({ s3, bucketName: BUCKET, tableName: TABLE, settings: { engageTimeZone: 'UTC', defaultPhoneRegion: 'US' } });
     expect(report.failed).toEqual([]);
     const after = await snap();

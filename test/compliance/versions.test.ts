@@ -5,7 +5,7 @@ import {
 import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createTableInput, HOLD_ATTRIBUTE, TTL_ATTRIBUTE } from '#shared/table';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/embedded.ts';
 import { configureHandlers, scenario, invoke, type Scenario } from '../calls/support.ts';
 import type { Receipt } from '../../scripts/calls/erasure.ts';
 import { VersionedS3, PAGE } from './versioned-s3.ts';
@@ -198,7 +198,7 @@ describe('hold on a bucket with Object Lock', () => {
 describe('after erasure', () => {
   it('a reindex from the versioned bucket brings none of the erased calls back', async () => {
     const before = await snap();
-    const { reindex } = await import('../../scripts/reindex/core.ts');
+    const { reindex } = await import('../../lib/reindex/core.ts');
     const report = await reindex({ s3, bucketName: BUCKET, tableName: TABLE, settings: { engageTimeZone: 'UTC', defaultPhoneRegion: 'US' } });
     expect(report.failed).toEqual([]);
     const after = await snap();

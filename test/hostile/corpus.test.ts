@@ -4,7 +4,7 @@ import { setLogSink } from '#shared/log';
 import { handler as audioWebhook } from '../../functions/audio-webhook/handler.ts';
 import { handler as callCompleted } from '../../functions/call-completed/handler.ts';
 import { handler as engageVoice } from '../../functions/engage-voice/handler.ts';
-import { createLocalServer, type LocalServer } from '../../local/server.ts';
+import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
 import { toEvent, watsonxAuth, volubileSignature, synthflowSignature, HOSTILE_SECRETS, payloadBytes, type HostileCase, type Route } from '../fixtures/hostile/common.ts';
 import { audioWebhookCases, metaPart, audioPart, multipartBody } from '../fixtures/hostile/audio-webhook.ts';
 import { volubileCases, synthflowCases } from '../fixtures/hostile/call-completed.ts';

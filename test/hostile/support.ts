@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { resetConfiguration } from '#shared/handler';
 import { SECRET_NAMES } from '#shared/config';
-import { ensureBucketAndTable } from '../../local/embedded.ts';
+import { ensureBucketAndTable } from '../../lib/embedded.ts';
 import { countAll } from '../support/storage.ts';
 import { HOSTILE_SECRETS, type HttpInput } from '../fixtures/hostile/common.ts';
 

@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { request } from 'node:http';
 import { configureHandlers, scenario, SECRETS, type Scenario } from '../calls/support.ts';
-import { volubileRequest } from '../../scripts/lib/requests.ts';
-import { isWav } from '../../scripts/calls/wav.ts';
+import { volubileRequest } from '../../lib/requests.ts';
+import { isWav } from '../../lib/calls/wav.ts';
 import { parseRange } from '../../local/inbox/index.ts';
 import { startInboxServer, send } from './support.ts';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { configureHandlers, scenario, SECRETS, type Scenario } from '../calls/support.ts';
 import { randomInt } from 'node:crypto';
-import { engageVoiceRequest, volubileRequest } from '../../scripts/lib/requests.ts';
+import { engageVoiceRequest, volubileRequest } from '../../lib/requests.ts';
 import { startInboxServer, send } from './support.ts';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { configureHandlers, SECRETS, uniqueDay } from '../calls/support.ts';
-import { volubileRequest } from '../../scripts/lib/requests.ts';
+import { volubileRequest } from '../../lib/requests.ts';
 import { startInboxServer, send } from './support.ts';
 
 /**

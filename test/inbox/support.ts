@@ -1,6 +1,6 @@
-import { createLocalServer, type LocalServer } from '../../local/server.ts';
+import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
 import { createInbox, type Inbox } from '../../local/inbox/index.ts';
-import { requestTarget, type OutgoingRequest } from '../../scripts/lib/requests.ts';
+import { requestTarget, type OutgoingRequest } from '../../lib/requests.ts';
 
 /** The local server of `npm start` with the inbox plugged in, as local/start.ts wires it. */
 export async function startInboxServer(): Promise<{ server: LocalServer; inbox: Inbox; url: string; lines: string[]; close(): Promise<void> }> {

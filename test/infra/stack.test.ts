@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureBucketAndTable } from '../../local/embedded.ts';
+import { ensureBucketAndTable } from '../../lib/embedded.ts';
 import { ddb, listKeys } from '../support/storage.ts';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -20,7 +20,7 @@ import { ACCESS_LOG_FIELDS, PINNED_LOGICAL_IDS, type WebhooksStack } from '../..
 import { FILLER_SERVICE_TIMEOUT, FILLER_TIMEOUT, FROZEN_SECRET_TEMPLATE, secretKeyList } from '../../infra/secret.ts';
 import { keyListHash, type KeyList } from '../../infra/secret-filler/fill.ts';
 import { BUNDLE_FILE, REPO_ROOT, WEBHOOK_FUNCTIONS } from '../../infra/functions.ts';
-import { writeEvents } from '../../scripts/events.ts';
+import { writeEvents } from '../../lib/sam-events.ts';
 
 /**
  * Fine-grained assertions on the synthesized stack. One real synth (with

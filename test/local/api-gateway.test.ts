@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toApiGatewayEvent, matchRoute, queryParameters, requestTime, isTextContentType } from '../../local/api-gateway.ts';
+import { toApiGatewayEvent, matchRoute, queryParameters, requestTime, isTextContentType } from '../../lib/api-gateway.ts';
 
 /**
  * The event shape AWS documents for HTTP API payload format 2.0

@@ -4,10 +4,10 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseStorage, startEmbeddedStorage, LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedStorage } from '../../local/embedded.ts';
-import { SAMPLES } from '../../scripts/lib/samples.ts';
-import { requestTarget, type OutgoingRequest } from '../../scripts/lib/requests.ts';
-import { inspector, type Inspector } from '../reliability/support/inspect.ts';
+import { chooseStorage, startEmbeddedStorage, LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedStorage } from '../../lib/embedded.ts';
+import { SAMPLES } from '../../lib/samples.ts';
+import { requestTarget, type OutgoingRequest } from '../../lib/requests.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 
 /**
  * `npm start` against storage it did not start: a second s3rver + dynalite

@@ -2,8 +2,8 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decideSecrets, readStoredSecrets, writeStoredSecrets } from '../../local/secrets.ts';
-import { renderBanner } from '../../local/banner.ts';
+import { decideSecrets, readStoredSecrets, writeStoredSecrets } from '../../lib/local-secrets.ts';
+import { renderBanner } from '../../lib/banner.ts';
 
 let n = 0;
 const gen = () => `generated-${++n}`;

@@ -2,9 +2,9 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { resetConfiguration } from '#shared/handler';
-import { createLocalServer, type DeliveryEvent, type LocalServer } from '../../local/server.ts';
-import { loadHandler } from '../../local/handlers.ts';
-import type { FunctionName } from '../../local/api-gateway.ts';
+import { createLocalServer, type DeliveryEvent, type LocalServer } from '../../lib/local-server.ts';
+import { loadHandler } from '../../lib/handlers.ts';
+import type { FunctionName } from '../../lib/api-gateway.ts';
 
 /** The local server's API Gateway behaviour: limits, errors, result mapping, logs. */
 

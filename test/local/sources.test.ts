@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfiguration } from '#shared/handler';
-import { createLocalServer, type DeliveryEvent, type LocalServer } from '../../local/server.ts';
-import { PAYLOADS_DIR, freshEngageUii, freshSynthflowCallId } from '../../scripts/lib/samples.ts';
-import { basicAuthorization, synthflowSignature, volubileSignature, watsonxJwt } from '../../scripts/lib/requests.ts';
+import { createLocalServer, type DeliveryEvent, type LocalServer } from '../../lib/local-server.ts';
+import { PAYLOADS_DIR, freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
+import { basicAuthorization, synthflowSignature, volubileSignature, watsonxJwt } from '../../lib/requests.ts';
 import { getObjectBytes, listKeys } from '../support/storage.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { SQSClient, ReceiveMessageCommand, SendMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { startLocalQueues, type LocalQueues } from '../../local/queue.ts';
+import { startLocalQueues, type LocalQueues } from '../../lib/local-queue.ts';
 import { delayRecordingMessage, sendRecordingMessages } from '#shared/recording-queue';
 import { eventually } from './support.ts';
 

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { startLocalQueues, type LocalQueues } from '../../local/queue.ts';
+import { startLocalQueues, type LocalQueues } from '../../lib/local-queue.ts';
 import type { LambdaHandler } from '#shared/handler';
-import { synthflowRequest, engageVoiceRequest, vapiRequest } from '../../scripts/lib/requests.ts';
-import { eventFromRequest } from '../../scripts/lib/event.ts';
-import { freshEngageUii, freshSynthflowCallId } from '../../scripts/lib/samples.ts';
+import { synthflowRequest, engageVoiceRequest, vapiRequest } from '../../lib/requests.ts';
+import { eventFromRequest } from '../../lib/event.ts';
+import { freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
 import { getObjectBytes, headObject, listKeys } from '../support/storage.ts';
 import {
   MP3, WAV, after, basicOnly, bearerOnly, captureLogs, eventually, recordingOf, redirect, serve, startVendor, status,

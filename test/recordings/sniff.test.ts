@@ -35,19 +35,3 @@ describe('sniffAudio: the type comes from the bytes', () => {
     expect(sniffAudio(Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]))).toBeUndefined();
   });
 });
-
-describe('replay --recordings: sample recording links pointed at a local file server', () => {
-  it('rewrites every recording URL of the Synthflow and Engage Voice samples, keeping the file names', async () => {
-    const { pointRecordingsAt, parseReplayArgs } = await import('../../scripts/replay.ts');
-    const { readFileSync } = await import('node:fs');
-    const sf = readFileSync(new URL('../../events/payloads/synthflow/call-completed.json', import.meta.url));
-    const ev = readFileSync(new URL('../../events/payloads/engage-voice/agent-termination.json', import.meta.url));
-    const sfOut = JSON.parse(pointRecordingsAt(sf, 'http://127.0.0.1:8080/').toString()) as { call: { recording_url: string } };
-    expect(sfOut.call.recording_url).toBe('http://127.0.0.1:8080/1711646262471x768387119913843100.wav');
-    const evOut = JSON.parse(pointRecordingsAt(ev, 'http://127.0.0.1:8080').toString()) as Record<string, string>;
-    expect(evOut.recording_url).toBe('http://127.0.0.1:8080/202611201412050130040000123456.wav');
-    expect(evOut.sess_agent_perspective_recording_url).toBe('http://127.0.0.1:8080/202611201412050130040000123456-1004217.wav');
-    expect(parseReplayArgs(['engage-voice', '--recordings', 'http://127.0.0.1:8080'], {})).toMatchObject({ recordingsBase: 'http://127.0.0.1:8080' });
-    expect(parseReplayArgs(['engage-voice', '--recordings'], {})).toMatch(/--recordings needs a base URL/);
-  });
-});

@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { startFaultStorage, type FaultStorage } from './support/fault-storage.ts';
-import { inspector, type Inspector } from './support/inspect.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
-import { sampleEnvironment, mixedDelivery, type Delivery } from '../../scripts/lib/traffic.ts';
+import { sampleEnvironment, mixedDelivery, type Delivery } from '../../lib/traffic.ts';
 
 /**
  * The same faults through the real handlers, one delivery per source and

@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
-import { sampleEnvironment, freshUii, engageDelivery, type Delivery } from '../../scripts/lib/traffic.ts';
-import { engageVoiceRequest, synthflowRequest, volubileRequest, watsonxJwt, watsonxRequest } from '../../scripts/lib/requests.ts';
+import { sampleEnvironment, freshUii, engageDelivery, type Delivery } from '../../lib/traffic.ts';
+import { engageVoiceRequest, synthflowRequest, volubileRequest, watsonxJwt, watsonxRequest } from '../../lib/requests.ts';
 import { getItems, getObjectBytes, headObject } from '../support/storage.ts';
 
 /**

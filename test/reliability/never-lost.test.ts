@@ -2,12 +2,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../local/embedded.ts';
-import { inspector, type Inspector } from './support/inspect.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../lib/embedded.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
-import { sampleEnvironment, watsonxDelivery, type Delivery } from '../../scripts/lib/traffic.ts';
-import { volubileRequest } from '../../scripts/lib/requests.ts';
-import type * as ReindexCore from '../../scripts/reindex/core.ts';
+import { sampleEnvironment, watsonxDelivery, type Delivery } from '../../lib/traffic.ts';
+import { volubileRequest } from '../../lib/requests.ts';
+import type * as ReindexCore from '../../lib/reindex/core.ts';
 import { fitRecord, MAX_ITEM_NESTING } from '#shared/item-fit';
 import type { CallRecord } from '#shared/model';
 
@@ -63,7 +63,7 @@ beforeAll(async () => {
   look = inspector(storage, BUCKET, TABLE);
   (await import('#shared/log')).setLogSink(() => undefined);
   handlers = await loadHandlers();
-  core = await import('../../scripts/reindex/core.ts');
+  core = await import('../../lib/reindex/core.ts');
 });
 
 afterAll(async () => {

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { ensureBucketAndTable } from '../../local/embedded.ts';
-import { inspector, type Inspector } from './support/inspect.ts';
+import { ensureBucketAndTable } from '../../lib/embedded.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
 import {
   sampleEnvironment, mixedDelivery, volubileDelivery, engageDelivery, freshUii, pool, shuffle, type Delivery,
-} from '../../scripts/lib/traffic.ts';
+} from '../../lib/traffic.ts';
 
 /**
  * Vendors retry whatever we fail, and retries race the original. Concurrent

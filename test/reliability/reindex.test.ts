@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { ensureBucketAndTable } from '../../local/embedded.ts';
-import { inspector, type Inspector } from './support/inspect.ts';
+import { ensureBucketAndTable } from '../../lib/embedded.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 import { loadHandlers, type Handlers } from './support/handlers.ts';
 import {
   sampleEnvironment, mixedDelivery, volubileDelivery, watsonxDelivery, engageDelivery, freshUii, type Delivery,
-} from '../../scripts/lib/traffic.ts';
-import type * as ReindexCore from '../../scripts/reindex/core.ts';
+} from '../../lib/traffic.ts';
+import type * as ReindexCore from '../../lib/reindex/core.ts';
 
 /**
  * S3 is the system of record: store a mixed set through the real handlers,
@@ -29,7 +29,7 @@ beforeAll(async () => {
   look = inspector(endpoints, BUCKET, TABLE);
   (await import('#shared/log')).setLogSink(() => undefined);
   handlers = await loadHandlers();
-  core = await import('../../scripts/reindex/core.ts');
+  core = await import('../../lib/reindex/core.ts');
 });
 
 afterAll(() => look?.destroy());

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startFaultStorage, type FaultStorage } from './support/fault-storage.ts';
-import { inspector, type Inspector } from './support/inspect.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 // Types only: the modules themselves are imported after the SDK environment points at this file's servers.
 import type * as StorageModule from '#shared/storage';
 import type * as ErrorsModule from '#shared/errors';

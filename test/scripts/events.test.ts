@@ -5,9 +5,9 @@ import { createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jwtVerify, decodeProtectedHeader } from 'jose';
 import { resetConfiguration } from '#shared/handler';
-import { writeEvents, SAMPLE_SECRETS, SAMPLE_ENV } from '../../scripts/events.ts';
+import { writeEvents, SAMPLE_SECRETS, SAMPLE_ENV } from '../../lib/sam-events.ts';
 import { invokeHandler, readEvent, readEnvFile } from '../../scripts/invoke.ts';
-import { SAMPLES, SAMPLE_NAMES } from '../../scripts/lib/samples.ts';
+import { SAMPLES, SAMPLE_NAMES } from '../../lib/samples.ts';
 
 /** `npm run events` output: valid API Gateway events, correctly signed, each accepted by its handler. */
 

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { resetConfiguration } from '#shared/handler';
-import { ensureBucketAndTable } from '../../local/embedded.ts';
-import { createLocalServer, type LocalServer } from '../../local/server.ts';
+import { ensureBucketAndTable } from '../../lib/embedded.ts';
+import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
 import { replay } from '../../scripts/replay.ts';
-import { SAMPLE_NAMES } from '../../scripts/lib/samples.ts';
-import { sampleEnvironment } from '../../scripts/lib/traffic.ts';
+import { SAMPLE_NAMES } from '../../lib/samples.ts';
+import { sampleEnvironment } from '../../lib/traffic.ts';
 
 /**
  * A new user's first hour: the committed sample events work on a clone made

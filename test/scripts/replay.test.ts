@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfiguration } from '#shared/handler';
-import { createLocalServer, type LocalServer } from '../../local/server.ts';
-import { replay, parseReplayArgs, replaySecrets } from '../../scripts/replay.ts';
-import { PAYLOADS_DIR, freshEngageUii, freshSynthflowCallId } from '../../scripts/lib/samples.ts';
-import { writeStoredSecrets } from '../../local/secrets.ts';
-import { renderBanner } from '../../local/banner.ts';
+import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
+import { replay, parseReplayArgs, pointRecordingsAt, replaySecrets } from '../../scripts/replay.ts';
+import { PAYLOADS_DIR, freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
+import { writeStoredSecrets } from '../../lib/local-secrets.ts';
+import { renderBanner } from '../../lib/banner.ts';
 import { createServer } from 'node:net';
 
 /** `npm run replay` against an in-test local server: 2xx for every source, again → duplicate. */
@@ -143,5 +143,19 @@ describe('a replay that reaches no server', () => {
     const attempt = replay({ sample: 'engage-voice', baseUrl: `http://127.0.0.1:${port}`, secrets: SECRETS, payloadsDir: payloads });
     await expect(attempt).rejects.toThrow(`POST http://127.0.0.1:${port}/engage-voice: fetch failed (connect ECONNREFUSED 127.0.0.1:${port}) — is npm start running there?`);
     await expect(attempt).rejects.not.toThrow(SECRETS.ENGAGE_VOICE_TOKEN);
+  });
+});
+
+describe('replay --recordings: sample recording links pointed at a local file server', () => {
+  it('rewrites every recording URL of the Synthflow and Engage Voice samples, keeping the file names', () => {
+    const sf = readFileSync(new URL('../../events/payloads/synthflow/call-completed.json', import.meta.url));
+    const ev = readFileSync(new URL('../../events/payloads/engage-voice/agent-termination.json', import.meta.url));
+    const sfOut = JSON.parse(pointRecordingsAt(sf, 'http://127.0.0.1:8080/').toString()) as { call: { recording_url: string } };
+    expect(sfOut.call.recording_url).toBe('http://127.0.0.1:8080/1711646262471x768387119913843100.wav');
+    const evOut = JSON.parse(pointRecordingsAt(ev, 'http://127.0.0.1:8080').toString()) as Record<string, string>;
+    expect(evOut.recording_url).toBe('http://127.0.0.1:8080/202611201412050130040000123456.wav');
+    expect(evOut.sess_agent_perspective_recording_url).toBe('http://127.0.0.1:8080/202611201412050130040000123456-1004217.wav');
+    expect(parseReplayArgs(['engage-voice', '--recordings', 'http://127.0.0.1:8080'], {})).toMatchObject({ recordingsBase: 'http://127.0.0.1:8080' });
+    expect(parseReplayArgs(['engage-voice', '--recordings'], {})).toMatch(/--recordings needs a base URL/);
   });
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, openSync, closeSync, ftruncateSync, writeFileSync } from '
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { oneLine, safeJson } from '../../scripts/lib/text.ts';
+import { oneLine, safeJson } from '../../lib/text.ts';
 
 /**
  * The tools as a user runs them (real processes through tsx): `npm run invoke`

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedStorage } from '../../local/embedded.ts';
-import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy } from '../../bench/lib/http-proxy.ts';
-import { inspector, type Inspector } from '../reliability/support/inspect.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedStorage } from '../../lib/embedded.ts';
+import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy } from '../../lib/http-proxy.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 // Types only: the module builds its SDK clients at import, after the environment points at this file's proxies.
 import type * as StorageModule from '#shared/storage';
 import type * as LogModule from '#shared/log';

@@ -1,7 +1,8 @@
-import { S3Client, GetObjectCommand, ListObjectsV2Command, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA, callPk } from '#shared/table';
+import { listKeysWith } from '../../lib/inspect.ts';
 
 /** Read-side helpers for tests: what did the handlers really store? Same SDK, same environment. */
 export const bucket = () => process.env.BUCKET_NAME!;
@@ -20,15 +21,8 @@ export async function headObject(key: string, bucketName = bucket()) {
 }
 
 /** Every key under a prefix; `client` for a test's own servers. */
-export async function listKeys(prefix: string, bucketName = bucket(), client: S3Client = s3): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await client.send(new ListObjectsV2Command({ Bucket: bucketName, Prefix: prefix, ContinuationToken: token }));
-    for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = out.NextContinuationToken;
-  } while (token);
-  return keys;
+export function listKeys(prefix: string, bucketName = bucket(), client: S3Client = s3): Promise<string[]> {
+  return listKeysWith(prefix, bucketName, client);
 }
 
 export async function getItems(source: string, callId: string, tableName = table()) {

@@ -1,4 +1,4 @@
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../../local/embedded.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../../lib/embedded.ts';
 import { startStallProxy, type StallProxy } from './stall-proxy.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LambdaHandler } from '#shared/handler';
-import { handlerNameOf, toEvent, type Delivery } from '../../../scripts/lib/traffic.ts';
+import { handlerNameOf, toEvent, type Delivery } from '../../../lib/traffic.ts';
 
 /**
  * The three real handler modules, imported only when called (after the test

@@ -1,8 +1,19 @@
-import { S3Client, GetObjectCommand, HeadObjectCommand, DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { S3Client, GetObjectCommand, HeadObjectCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/embedded.ts';
-import { listKeys as listKeysWith } from '../../support/storage.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './embedded.ts';
+
+/** Every key under a prefix, following continuation tokens. */
+export async function listKeysWith(prefix: string, bucketName: string, client: S3Client): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await client.send(new ListObjectsV2Command({ Bucket: bucketName, Prefix: prefix, ContinuationToken: token }));
+    for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = out.NextContinuationToken;
+  } while (token);
+  return keys;
+}
 
 /**
  * Read-back clients that talk to the embedded servers DIRECTLY (not through the

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startEmbeddedStorage, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded.ts';
+import { startEmbeddedStorage, LOCAL_CREDENTIALS, LOCAL_REGION } from '../embedded.ts';
 import { CallReader } from './reader.ts';
 
 /**

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
 import type { Secrets } from '#shared/config';
-import type { FunctionName } from '../../local/api-gateway.ts';
+import type { FunctionName } from './api-gateway.ts';
 import {
   engageVoiceRequest, synthflowRequest, vapiRequest, volubileRequest, watsonxRequest,
   type EngageVariant, type OutgoingRequest,
@@ -20,7 +20,7 @@ import {
  * `stale` (or replace the first) by the digest tie-break.
  */
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const PAYLOADS_DIR = join(PROJECT_ROOT, 'events', 'payloads');
 export const EVENTS_DIR = join(PROJECT_ROOT, 'events');
 

@@ -17,7 +17,7 @@ import { eventFromRequest } from './event.ts';
  * Shared by the race, reindex and load tests and by scripts/loadtest.ts.
  */
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PAYLOADS = join(ROOT, 'events', 'payloads');
 
 const EnvFile = v.object({ Parameters: v.record(v.string(), v.string()) });

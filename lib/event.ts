@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { LOCAL_API_ID, toApiGatewayEvent } from '../../local/api-gateway.ts';
+import { LOCAL_API_ID, toApiGatewayEvent } from './api-gateway.ts';
 import { requestTarget, type OutgoingRequest } from './requests.ts';
 
 /** The API Gateway domain sample events claim to come through. */
