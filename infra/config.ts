@@ -19,6 +19,7 @@ import type { Node } from 'constructs';
  * | objectLockDays              | (off)    | default Object Lock retention in days; enables Object Lock |
  * | objectLockMode              | GOVERNANCE | GOVERNANCE or COMPLIANCE (compliance cannot be shortened, not even by root) |
  * | logRetentionDays            | 90       | retention of function and access log groups (a CloudWatch RetentionDays value) |
+ * | logLevel                    | INFO     | functions' log level (DEBUG, INFO, WARN, ERROR): Lambda's advanced logging controls, read by Powertools |
  * | engageVoiceTimeZone         | UTC      | IANA zone of Engage Voice `call_start` |
  * | defaultPhoneRegion          | US       | region for phone numbers without a country code |
  * | throttleRateLimit           | 50       | API stage steady-state requests per second |
@@ -55,6 +56,7 @@ export interface StackConfig {
   noncurrentVersionExpirationDays: number;
   objectLock?: { days: number; mode: 'GOVERNANCE' | 'COMPLIANCE' };
   logRetention: RetentionDays;
+  logLevel: LogLevelName;
   engageVoiceTimeZone: string;
   defaultPhoneRegion: string;
   throttle: { rateLimit: number; burstLimit: number };
@@ -69,6 +71,9 @@ export interface StackConfig {
   auditTrail: boolean;
   localInvoke: boolean;
 }
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 /** The stage that may run without an alarm target (and without reserved concurrency by default). */
 export const DEV_STAGE = 'dev';
@@ -115,6 +120,8 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
   if (!RETENTION_VALUES.has(logDays)) {
     throw new ContextError(`context logRetentionDays must be one of ${[...RETENTION_VALUES].filter((d) => d > 0).sort((a, b) => a - b).join(', ')}`);
   }
+  const logLevel = (str(get, 'logLevel') ?? 'INFO').toUpperCase();
+  if (!LOG_LEVELS.some((l) => l === logLevel)) throw new ContextError(`context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const engageVoiceTimeZone = str(get, 'engageVoiceTimeZone') ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: engageVoiceTimeZone });
@@ -205,6 +212,7 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     noncurrentVersionExpirationDays: int(get, 'noncurrentVersionExpirationDays', 1, 3650) ?? 90,
     ...(lockDays !== undefined ? { objectLock: { days: lockDays, mode: lockMode } } : {}),
     logRetention: logDays,
+    logLevel: logLevel as LogLevelName,
     engageVoiceTimeZone,
     defaultPhoneRegion,
     throttle: { rateLimit, burstLimit },

@@ -15,7 +15,8 @@ import { Construct } from 'constructs';
 import { DEFAULT_MAX_BYTES, DEFAULT_RETRY_DELAYS, DEFAULT_SYNTHFLOW_API_URL, DEFAULT_VAPI_API_URL, EVENT_SOURCE, WORKER_TIMEOUT_SEC } from '../functions/recordings/settings.ts';
 import { LINKED_SOURCES } from '../functions/recordings/sources.ts';
 import { REPO_ROOT } from './functions.ts';
-import { cdkBundling } from './webhook-function.ts';
+import { cdkBundling, lambdaLogging } from './webhook-function.ts';
+import type { LogLevelName } from './config.ts';
 import { acknowledgeCompliance } from './nag.ts';
 
 /**
@@ -39,6 +40,7 @@ export interface RecordingsProps {
   /** The stack's data key (bucket, table, secret, logs), used only through those services. */
   encryptionKey?: IKey;
   logRetention: RetentionDays;
+  logLevel?: LogLevelName;
   /** Functions that queue recordings after storing a delivery. */
   senders: LambdaFunction[];
   alarmAction?: IAlarmAction;
@@ -76,7 +78,11 @@ export class Recordings extends Construct {
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN, ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}) });
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: 'Runs the recordings worker' });
     this.logGroup.grantWrite(role);
+    const logging = lambdaLogging(props.logLevel ?? 'INFO');
     this.worker = new NodejsFunction(this, 'Function', {
+      loggingFormat: logging.loggingFormat,
+      applicationLogLevelV2: logging.applicationLogLevelV2,
+      systemLogLevelV2: logging.systemLogLevelV2,
       entry: join(REPO_ROOT, 'functions/recordings/handler.ts'),
       handler: 'handler',
       projectRoot: REPO_ROOT,
@@ -98,6 +104,7 @@ export class Recordings extends Construct {
         RECORDINGS_RETRY_DELAYS: DEFAULT_RETRY_DELAYS.join(','),
         SYNTHFLOW_API_URL: synthflowApiUrl,
         VAPI_API_URL: vapiApiUrl,
+        ...logging.environment,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: cdkBundling(),

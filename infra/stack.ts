@@ -16,6 +16,7 @@ import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '#shared/table';
 import { SECRET_NAMES } from '#shared/config';
+import { METRIC_NAMESPACE } from '#shared/log';
 import type { StackConfig } from './config.ts';
 import { WEBHOOK_FUNCTIONS, type FunctionName } from './functions.ts';
 import { WebhookFunction } from './webhook-function.ts';
@@ -39,8 +40,8 @@ export const PINNED_LOGICAL_IDS = {
   key: 'DataKey',
 } as const;
 
-/** Metric namespace of the handlers' embedded-metric-format lines (functions/shared/log.ts). */
-export const METRIC_NAMESPACE = 'VoiceWebhooks';
+/** Metric namespace of the handlers' embedded-metric-format lines (Powertools Metrics, functions/shared/log.ts). */
+export { METRIC_NAMESPACE };
 
 /** Access log line: route and status, never the query string or headers (URL tokens live there). */
 export const ACCESS_LOG_FIELDS = {
@@ -199,7 +200,7 @@ export class WebhooksStack extends Stack {
       // the line, and a burst of post-call webhooks must not take its capacity.
       const reserved = spec.name === 'audio-webhook' && config.audioReservedConcurrency > 0 ? config.audioReservedConcurrency : undefined;
       const wf = new WebhookFunction(this, spec.id, {
-        spec, environment, logRetention: config.logRetention, logKey: this.key, ...(reserved ? { reservedConcurrency: reserved } : {}),
+        spec, environment, logRetention: config.logRetention, logLevel: config.logLevel, logKey: this.key, ...(reserved ? { reservedConcurrency: reserved } : {}),
       });
       if (!reserved) {
         acknowledgeCompliance(wf.fn, 'LambdaConcurrency', spec.name === 'audio-webhook'
@@ -289,7 +290,7 @@ export class WebhooksStack extends Stack {
 
     // ---- Recordings the vendors hold: queue, DLQ, worker, alarms (infra/recordings.ts)
     new Recordings(this, 'Recordings', {
-      bucket: this.bucket, table: this.table, secret: this.secret, logRetention: config.logRetention,
+      bucket: this.bucket, table: this.table, secret: this.secret, logRetention: config.logRetention, logLevel: config.logLevel,
       senders: [this.functions['call-completed'].fn, this.functions['engage-voice'].fn],
       namespace: METRIC_NAMESPACE,
       alarmAction: new SnsAction(this.alarmTopic),

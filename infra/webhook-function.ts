@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, type CfnFunction, type FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, LogLevel, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ESBUILD_OPTIONS, REPO_ROOT, type WebhookFunctionSpec } from './functions.ts';
+import type { LogLevelName } from './config.ts';
 
 /** NodejsFunction bundling derived from the plain ESBUILD_OPTIONS, so every tool bundles the same way. */
 export function cdkBundling(): BundlingOptions {
@@ -26,12 +27,29 @@ export function cdkBundling(): BundlingOptions {
   };
 }
 
+/**
+ * Lambda's advanced logging controls: JSON logs, the application level set by
+ * Lambda (AWS_LAMBDA_LOG_LEVEL, which Powertools' Logger obeys), the same level
+ * in POWERTOOLS_LOG_LEVEL for runs outside Lambda (sam local). Platform lines
+ * (START, REPORT) stay at INFO: the runbook's duration queries read them.
+ */
+export function lambdaLogging(level: LogLevelName): Pick<FunctionOptions, 'loggingFormat' | 'applicationLogLevelV2' | 'systemLogLevelV2'> & { environment: Record<string, string> } {
+  return {
+    loggingFormat: LoggingFormat.JSON,
+    applicationLogLevelV2: ApplicationLogLevel[level],
+    systemLogLevelV2: SystemLogLevel.INFO,
+    environment: { POWERTOOLS_LOG_LEVEL: level },
+  };
+}
+
 export interface WebhookFunctionProps {
   spec: WebhookFunctionSpec;
   environment: Record<string, string>;
   logRetention: RetentionDays;
   /** Customer managed key of the function's log group. */
   logKey: IKey;
+  /** Application log level (context logLevel). */
+  logLevel?: LogLevelName;
   /** Concurrency reserved for (and capping) this function; none when absent. */
   reservedConcurrency?: number;
 }
@@ -56,7 +74,11 @@ export class WebhookFunction extends Construct {
       description: `Runs the ${spec.name} webhook handler`,
     });
     this.logGroup.grantWrite(this.role);
+    const logging = lambdaLogging(props.logLevel ?? 'INFO');
     this.fn = new NodejsFunction(this, 'Function', {
+      loggingFormat: logging.loggingFormat,
+      applicationLogLevelV2: logging.applicationLogLevelV2,
+      systemLogLevelV2: logging.systemLogLevelV2,
       entry: join(REPO_ROOT, spec.entry),
       handler: 'handler',
       projectRoot: REPO_ROOT,
@@ -68,7 +90,7 @@ export class WebhookFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       description: `${spec.name} webhook`,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { ...props.environment, ...logging.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: cdkBundling(),
       ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
     });

@@ -1,10 +1,10 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSecretsProvider } from '#shared/secrets';
 import { delayRecordingMessage } from '#shared/recording-queue';
-import { Logger } from '#shared/log';
+import { logger, takeColdStart } from '#shared/log';
 import { readWorkerSettings } from './settings.ts';
 import { processBatch } from './worker.ts';
 
@@ -25,7 +25,7 @@ const ddb = DynamoDBDocumentClient.from(
   { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
 );
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse> {
   return processBatch(event, {
     s3,
     ddb,
@@ -38,6 +38,10 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     vapiApiUrl: settings.vapiApiUrl,
     retryDelays: settings.retryDelays,
     delay: (receiptHandle, seconds) => delayRecordingMessage(settings.queueUrl, receiptHandle, seconds),
-    log: new Logger({ handler: 'recordings' }),
+    log: logger.child({
+      handler: 'recordings',
+      ...(context?.awsRequestId ? { function_request_id: context.awsRequestId } : {}),
+      cold_start: takeColdStart(context?.functionName ?? 'recordings'),
+    }),
   });
 }

@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as v from 'valibot';
 import { SOURCES } from '#shared/model';
 import type { RecordingMessage } from '#shared/recording-queue';
-import { type Logger, errorFields } from '#shared/log';
+import { type Logger, MetricUnit, errorFields } from '#shared/log';
 import { archiveRecording, recordFailure, type ArchiveDeps } from './archive.ts';
 import { FetchError } from './fetch.ts';
 
@@ -51,7 +51,8 @@ function reasonOf(err: unknown): { reason: string; permanent: boolean } {
 
 async function handleOne(record: SQSRecord, w: WorkerDeps): Promise<boolean> {
   const m = parseMessage(record.body);
-  const log = w.log.child({ messageId: record.messageId });
+  // Correlation id = the SQS message id: every attempt at one recording shares it.
+  const log = w.log.child({ correlation_id: record.messageId });
   if (!m) {
     log.error('recording message is malformed; left for the dead-letter queue');
     return false;
@@ -63,7 +64,7 @@ async function handleOne(record: SQSRecord, w: WorkerDeps): Promise<boolean> {
     const result = await archiveRecording(w, m);
     if (result.kind === 'archived') {
       rlog.metric('RecordingArchived', { Source: m.source });
-      rlog.metric('RecordingBytes', { Source: m.source }, result.bytes);
+      rlog.metric('RecordingBytes', { Source: m.source }, result.bytes, MetricUnit.Bytes);
       rlog.info('recording archived', { s3Key: result.s3Key, bytes: result.bytes, contentType: result.contentType, adopted: result.adopted, ms: Date.now() - started });
     } else {
       rlog.info(result.kind === 'already' ? 'recording already archived' : 'recording no longer in the index', result.kind === 'gone' ? { why: result.why } : {});

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { HttpError, MethodNotAllowed, ServiceUnavailable } from './errors.ts';
 import { decodeEvent, type WebhookRequest } from './request.ts';
-import { Logger, errorFields } from './log.ts';
+import { type Logger, errorFields, logger, takeColdStart } from './log.ts';
 import { readSettings, type CredentialName, type Settings, type Secrets } from './config.ts';
 import { createSecretsProvider, type SecretsProvider } from './secrets.ts';
 import type { Outcome } from './storage.ts';
@@ -84,8 +84,14 @@ export function resetConfiguration(): void {
 export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => Promise<Accepted>): LambdaHandler {
   return async (event, context) => {
     const started = Date.now();
-    const requestId = context?.awsRequestId ?? event.requestContext?.requestId ?? 'local';
-    let log = new Logger({ handler: opts.name, requestId });
+    // Correlation id = API Gateway's request id, the id of the access log line too.
+    const correlationId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'local';
+    let log = logger.child({
+      handler: opts.name,
+      correlation_id: correlationId,
+      ...(context?.awsRequestId ? { function_request_id: context.awsRequestId } : {}),
+      cold_start: takeColdStart(context?.functionName ?? opts.name),
+    });
     let source = opts.name;
     try {
       settings ??= readSettings();

@@ -60,7 +60,7 @@ describe('current and previous values side by side', () => {
       expect((await run(toEvent(input))).statusCode, source).toBe(200);
     }
     expect(logged((r) => 'AcceptedOnPreviousSecret' in r)).toEqual([]);
-    expect(logged((r) => r.msg === 'delivery accepted')).toHaveLength(4);
+    expect(logged((r) => r.message === 'delivery accepted')).toHaveLength(4);
     expect(logged((r) => 'acceptedOnPrevious' in r)).toEqual([]);
   });
 
@@ -71,8 +71,8 @@ describe('current and previous values side by side', () => {
     }
     const metrics = logged((r) => 'AcceptedOnPreviousSecret' in r);
     expect(metrics.map((m) => m.Source)).toEqual(['watsonx', 'volubile', 'synthflow', 'engage-voice']);
-    expect(metrics[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Dimensions: [['Source']], Metrics: [{ Name: 'AcceptedOnPreviousSecret' }] }] } });
-    expect(logged((r) => r.msg === 'delivery accepted').map((r) => r.acceptedOnPrevious)).toEqual([
+    expect(metrics[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Dimensions: [['service', 'Source']], Metrics: [{ Name: 'AcceptedOnPreviousSecret' }] }] } });
+    expect(logged((r) => r.message === 'delivery accepted').map((r) => r.acceptedOnPrevious)).toEqual([
       'WATSONX_AUDIO_SECRET',
       'VOLUBILE_WEBHOOK_TOKEN,VOLUBILE_WEBHOOK_SECRET',
       'SYNTHFLOW_WEBHOOK_TOKEN,SYNTHFLOW_WEBHOOK_SECRET',
@@ -84,7 +84,7 @@ describe('current and previous values side by side', () => {
     lines.length = 0;
     const [, , volubile] = deliveries({ ...NEW, VOLUBILE_WEBHOOK_SECRET: OLD.VOLUBILE_WEBHOOK_SECRET })[1]!;
     expect((await callCompleted(toEvent(volubile))).statusCode).toBe(200);
-    expect(logged((r) => r.msg === 'delivery accepted')[0]?.acceptedOnPrevious).toBe('VOLUBILE_WEBHOOK_SECRET');
+    expect(logged((r) => r.message === 'delivery accepted')[0]?.acceptedOnPrevious).toBe('VOLUBILE_WEBHOOK_SECRET');
   });
 
   it('a value that is neither current nor previous is refused, and nothing is written', async () => {
@@ -151,7 +151,7 @@ describe('watsonx draft and live against one endpoint', () => {
     await configure({ WATSONX_DRAFT_ENVIRONMENT_ID: DRAFT_ENV, WATSONX_LIVE_ENVIRONMENT_ID: LIVE_ENV, WATSONX_AUDIO_SECRET_LIVE_PREVIOUS: OLD_LIVE });
     lines.length = 0;
     expect((await audioWebhook(recording(OLD_LIVE, LIVE_ENV))).statusCode).toBe(200);
-    expect(logged((r) => r.msg === 'delivery accepted')[0]?.acceptedOnPrevious).toBe('WATSONX_AUDIO_SECRET_LIVE');
+    expect(logged((r) => r.message === 'delivery accepted')[0]?.acceptedOnPrevious).toBe('WATSONX_AUDIO_SECRET_LIVE');
     expect((await audioWebhook(recording(OLD_LIVE, DRAFT_ENV))).statusCode).toBe(401);
   });
 

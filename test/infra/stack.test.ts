@@ -90,9 +90,11 @@ describe('webhook functions', () => {
       Handler: 'index.handler',
       MemorySize: spec.memoryMb,
       Timeout: spec.timeoutSeconds,
-      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp(`^${spec.id}Logs`) } },
+      // Lambda's advanced logging controls: JSON, the level Powertools' Logger obeys (AWS_LAMBDA_LOG_LEVEL).
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp(`^${spec.id}Logs`) }, LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
       Environment: {
         Variables: {
+          POWERTOOLS_LOG_LEVEL: 'INFO',
           BUCKET_NAME: { Ref: Match.stringLikeRegexp('^Bucket') },
           TABLE_NAME: { Ref: Match.stringLikeRegexp('^Table') },
           SECRET_ARN: { Ref: Match.stringLikeRegexp('^WebhookSecret') },
@@ -105,6 +107,17 @@ describe('webhook functions', () => {
     const vars = Object.keys(((fn?.Properties?.Environment as Json).Variables as Json));
     for (const name of SECRET_NAMES) expect(vars).not.toContain(name);
     expect(spec.timeoutSeconds).toBeLessThan(30);
+  });
+
+  it('takes the log level from context logLevel, for every function and the recordings worker', () => {
+    const debug = synthVariant({ logLevel: 'debug' });
+    const all = debug.findResources('AWS::Lambda::Function');
+    const fns = [...WEBHOOK_FUNCTIONS.map((f) => `${f.id}Function`), 'RecordingsWorkerFunction'].map((id) => all[id]);
+    for (const fn of fns as { Properties: { LoggingConfig: Json; Environment: { Variables: Json } } }[]) {
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG' });
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+    }
+    expect(() => synthVariant({ logLevel: 'verbose' })).toThrow(/context logLevel must be one of DEBUG, INFO, WARN, ERROR/);
   });
 
   it('gives watsonx room inside its 1-30 s window and every function a log group with retention', () => {

@@ -69,7 +69,7 @@ describe('handlers with DynamoDB stopped', () => {
     const watsonx = ds.filter((d) => d.source === 'watsonx');
     for (const d of watsonx) expect(await look.listKeys(`audio/watsonx/`)).toEqual(expect.arrayContaining([expect.stringContaining(`/${d.callId}/`)]));
     expect(lines.filter((l) => l.IndexWriteFailed === 1)).toHaveLength(watsonx.length);
-    expect(lines.filter((l) => l.level === 'error' && l.msg === 'index write failed')).toHaveLength(ds.length);
+    expect(lines.filter((l) => l.level === 'ERROR' && l.message === 'index write failed')).toHaveLength(ds.length);
 
     await fs.restoreAll();
     for (const d of ds) expect((await handlers.invoke(d)).statusCode).toBe(200);

@@ -116,7 +116,7 @@ describe('store() with DynamoDB stopped', () => {
     expect(res).toMatchObject({ outcome: 'archived', indexError: true });
     expect(await look.listKeys(`audio/watsonx/2026/11/20/${session}/`)).toHaveLength(1);
     expect(await look.listKeys(`raw/watsonx/2026/11/20/${session}/`)).toEqual([res.rawS3Key]);
-    expect(logLines.some((l) => l.level === 'error' && l.msg === 'index write failed' && l.rawS3Key === res.rawS3Key)).toBe(true);
+    expect(logLines.some((l) => l.level === 'ERROR' && l.message === 'index write failed' && l.rawS3Key === res.rawS3Key)).toBe(true);
 
     await fs.restoreAll();
     const retry = await storage.store(target(), audioDelivery(session, 'r1'), log(), { indexBestEffort: true });
