@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as LogModule from '#shared/log';
 import type * as HandlerModule from '../../functions/call-completed/handler.ts';
-import { toApiGatewayEvent } from '../../local/api-gateway.ts';
+import { toApiGatewayEvent } from '../../lib/api-gateway.ts';
 
 /**
  * Logs and metrics go through Powertools (functions/shared/log.ts). Each case
