@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setLogSink } from '#shared/log';
 import { resetConfiguration } from '#shared/handler';
-import { startLocalRecordings } from './recordings.ts';
+import { startLocalRecordings } from '../lib/local-recordings.ts';
 
 type Env = Record<string, string | undefined>;
 

@@ -5,17 +5,17 @@
  * existed, an enqueue that failed, failed ones after fixing the cause);
  * `--redrive` moves the dead-letter queue back. See docs/recordings.md.
  */
-import './lib/quiet-sdk.ts';
+import '../lib/quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { SOURCES, type Recording, type Source } from '#shared/model';
 import type { RecordingMessage } from '#shared/recording-queue';
-import { archiveState, isMissing, isSource, type ArchiveState } from './calls/model.ts';
+import { archiveState, isMissing, isSource, type ArchiveState } from '../lib/calls/model.ts';
 import { clean, shortTime, table } from './calls/format.ts';
-import { DEFAULT_DAYS, isoDay } from './calls/reader.ts';
-import { localTarget, stackTarget, UsageError, type Target } from './calls/target.ts';
+import { DEFAULT_DAYS, isoDay } from '../lib/calls/reader.ts';
+import { localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
 import { openRequeue, type Outcome, type Requeue } from './recordings/requeue.ts';
-import { safeJson } from './lib/text.ts';
+import { safeJson } from '../lib/text.ts';
 
 const USAGE = `Usage: npm run recordings -- [options]
 

@@ -6,14 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { SQSClient, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Recording } from '#shared/model';
 import type { LambdaHandler } from '#shared/handler';
-import { ensureBucketAndTable } from '../../local/embedded.ts';
-import { startLocalQueues, type LocalQueues } from '../../local/queue.ts';
-import { eventFromRequest } from '../../scripts/lib/event.ts';
-import { synthflowRequest, engageVoiceRequest } from '../../scripts/lib/requests.ts';
-import { freshEngageUii, freshSynthflowCallId } from '../../scripts/lib/samples.ts';
+import { ensureBucketAndTable } from '../../lib/embedded.ts';
+import { startLocalQueues, type LocalQueues } from '../../lib/local-queue.ts';
+import { eventFromRequest } from '../../lib/event.ts';
+import { synthflowRequest, engageVoiceRequest } from '../../lib/requests.ts';
+import { freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
 import { main } from '../../scripts/recordings.ts';
 import { getItem, getObjectBytes } from '../support/storage.ts';
-import { MP3, WAV, eventually, serve, status, startVendor, type Route, type Vendor } from './support.ts';
+import { MP3, WAV, eventually, serve, status, startVendor, type Route, type Vendor } from '../recordings/support.ts';
 
 /**
  * `npm run recordings` against real servers: calls stored by the real

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { EVENT_SOURCE, LOCAL_RETRY_DELAYS, parseRetryDelays } from '../functions/recordings/settings.ts';
-import { startLocalQueues, type LocalQueues } from '../lib/local-queue.ts';
-import type { LocalConfig } from '../lib/local-config.ts';
+import { startLocalQueues, type LocalQueues } from './local-queue.ts';
+import type { LocalConfig } from './local-config.ts';
 
 /**
  * The recordings worker inside `npm start`: the local queue (with its
