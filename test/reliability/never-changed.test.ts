@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
 import { sampleEnvironment, freshUii, engageDelivery, type Delivery } from '../../lib/traffic.ts';
 import { engageVoiceRequest, synthflowRequest, volubileRequest, watsonxJwt, watsonxRequest } from '../../lib/requests.ts';
-import { getItems, getObjectBytes, headObject } from '../support/storage.ts';
+import { getItems, getObjectBytes, headObject, listKeys } from '../support/storage.ts';
 
 /**
  * What the index says equals what the sender sent: keys such as `__proto__`
@@ -261,5 +261,36 @@ describe('watsonx audio the product cannot play, ids that make unsafe keys, part
     const atLimit = await handlers.invoke(await rawMultipart([metaPart, audio(extra(14))]));
     expect(atLimit.statusCode, String(atLimit.body)).toBe(200);
     await refused(await rawMultipart([metaPart, audio(`X-Big: ${'a'.repeat(8300)}`)]), 400, 'larger than 8192 bytes');
+  });
+
+  it('part headers of exactly 8192 bytes are accepted, 8193 bytes refused with a 400 that says why (the audio part and the metadata part)', async () => {
+    // Header bytes: from after the boundary line's CRLF to the blank line, CRLFs between headers included.
+    const sized = (fixed: string, bytes: number) => {
+      const filler = bytes - Buffer.byteLength(`${fixed}\r\nX-Pad: `);
+      return `${fixed}\r\nX-Pad: ${'p'.repeat(filler)}`;
+    };
+    const audioHead = 'Content-Disposition: form-data; name="audio_recording"\r\nContent-Type: audio/mulaw;rate=8000';
+    const metaHead = 'Content-Disposition: form-data; name="metadata"\r\nContent-Type: application/json';
+    const audioPart = (head: string) => `${head}\r\n\r\n${'\x7f'.repeat(800)}`;
+    const metaPart = (head: string) => `${head}\r\n\r\n${meta().toString()}`;
+    expect(Buffer.byteLength(sized(audioHead, 8192))).toBe(8192);
+
+    const atLimit = await handlers.invoke(await rawMultipart([metaPart(metaHead), audioPart(sized(audioHead, 8192))]));
+    expect(atLimit.statusCode, String(atLimit.body)).toBe(200);
+    expect(JSON.parse(String(atLimit.body))).toMatchObject({ outcome: 'stored' });
+    const metaAtLimit = await handlers.invoke(await rawMultipart([metaPart(sized(metaHead, 8192)), audioPart(audioHead)]));
+    expect(metaAtLimit.statusCode, String(metaAtLimit.body)).toBe(200);
+
+    const sessionId = randomUUID();
+    const metaOf = (head: string) => `${head}\r\n\r\n${meta({ session_id: sessionId }).toString()}`;
+    for (const parts of [[metaOf(metaHead), audioPart(sized(audioHead, 8193))], [metaOf(sized(metaHead, 8193)), audioPart(audioHead)]]) {
+      const res = await handlers.invoke(await rawMultipart(parts));
+      expect(res.statusCode, String(res.body)).toBe(400);
+      expect(JSON.parse(String(res.body))).toEqual({ error: 'invalid_multipart', message: "a part's headers are larger than 8192 bytes" });
+    }
+    // Nothing written for the refused session: no index item, no archive, no audio.
+    expect(await getItems('watsonx', sessionId)).toEqual([]);
+    expect(await listKeys(`raw/watsonx/2026/11/20/${sessionId}/`)).toEqual([]);
+    expect(await listKeys(`audio/watsonx/2026/11/20/${sessionId}/`)).toEqual([]);
   });
 });
