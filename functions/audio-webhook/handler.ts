@@ -4,9 +4,9 @@ import { sha256Hex, store } from '#shared/storage';
 import { verifyJwt } from './jwt.ts';
 import { WATSONX_AUTH_VARIABLES, keyForEnvironment, verifyWithAny, watsonxKeys } from './environments.ts';
 import { checkPartHeaders, parseMultipart, requireMultipart } from './multipart.ts';
-import { audioKeyFor, parseMetadata } from './metadata.ts';
+import { audioIdOf, audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
-import { interpretMetadata } from './interpret.ts';
+import { interpretMetadata, recordingDigest } from './interpret.ts';
 
 async function parseBody(contentType: Parameters<typeof requireMultipart>[0], header: string, body: Buffer) {
   checkPartHeaders(body, requireMultipart(contentType));
@@ -42,14 +42,18 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
 
   const sourceContentType = audio.sourceContentType;
   const sha256 = sha256Hex(parts.audio.bytes);
-  const audioKey = audioKeyFor(meta, req.receivedAt);
+  // Keyed by content: another audio under this recording_id is another object, never a rewrite of this one.
+  const audioId = audioIdOf(parts.audio.bytes, parts.audio.contentType);
+  const audioKey = audioKeyFor(meta, req.receivedAt, audioId);
   const { call, sk, version } = interpretMetadata(meta, {
     s3Key: audioKey, sha256, bytes: parts.audio.bytes.length, contentType: sourceContentType,
   }, { engageTimeZone: settings.engageTimeZone, defaultPhoneRegion: settings.defaultPhoneRegion, receivedAt: req.receivedAt });
 
   const result = await store(settings, {
     call, sk, version, receivedAt: req.receivedAt,
-    raw: { bytes: parts.metadata.bytes, contentType: 'application/json', extension: 'json' },
+    digest: recordingDigest(parts.metadata.bytes, audioId),
+    // The archive is the metadata part as received; which audio came with it is its S3 metadata (reindex reads it).
+    raw: { bytes: parts.metadata.bytes, contentType: 'application/json', extension: 'json', metadata: { 'audio-key': audioKey } },
     objects: [{
       key: audioKey,
       body: audio.wav,

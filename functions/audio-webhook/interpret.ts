@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { InterpretContext, Interpretation } from '#shared/model';
 import { parseMetadata, type WatsonxMetadata } from './metadata.ts';
 
@@ -22,6 +23,20 @@ export interface StoredAudio {
   bytes: number;
   /** The audio part's content type as sent (e.g. `audio/mulaw;rate=8000`). */
   contentType: string;
+}
+
+/**
+ * The delivery's digest (its raw archive's name, the index item's digest): the
+ * metadata bytes and the id of the audio they came with. The same recording_id
+ * and metadata with another audio is another delivery: both are stored, and the
+ * index keeps one by the usual rule (later stop time, then higher digest), the
+ * same one whichever arrives first; a retry of either is a duplicate. Without an
+ * audio id (archives from before audio was keyed by content): the metadata's SHA-256.
+ */
+export function recordingDigest(metadataBytes: Uint8Array, audioId?: string): string {
+  const hash = createHash('sha256').update(metadataBytes);
+  if (audioId !== undefined) hash.update(`\naudio ${audioId}`);
+  return hash.digest('hex');
 }
 
 export function recordingSk(recordingId: string): string {

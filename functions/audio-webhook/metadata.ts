@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
 import { parseJsonObject } from '#shared/json';
@@ -77,8 +78,23 @@ export function parseMetadata(bytes: Uint8Array): WatsonxMetadata {
   return meta;
 }
 
-/** Where the recording's WAV goes: dated by the recording's start, else by when we received it. */
-export function audioKeyFor(meta: Pick<WatsonxMetadata, 'session_id' | 'recording_id' | 'start_timestamp'>, receivedAt: Date): string {
+/**
+ * Names one audio by its content: the first 32 hex digits of the SHA-256 of the
+ * declared content type, a newline and the bytes as received: everything the
+ * stored WAV and its S3 metadata are made from. Two audios sent under one
+ * recording_id are two objects; one key only ever holds one content, so a
+ * store that ignores `If-None-Match` (s3rver) rewrites it with the same bytes.
+ */
+export function audioIdOf(bytes: Uint8Array, declaredContentType: string | undefined): string {
+  return createHash('sha256').update(`${declaredContentType ?? ''}\n`).update(bytes).digest('hex').slice(0, 32);
+}
+
+/**
+ * Where the recording's WAV goes: dated by the recording's start, else by when
+ * we received it; `<recording_id>.<audio id>.wav`. Without an audio id: the key
+ * of archives written before audio was keyed by content (`<recording_id>.wav`).
+ */
+export function audioKeyFor(meta: Pick<WatsonxMetadata, 'session_id' | 'recording_id' | 'start_timestamp'>, receivedAt: Date, audioId?: string): string {
   const day = datePath(meta.start_timestamp ?? receivedAt.toISOString());
-  return `audio/watsonx/${day}/${meta.session_id}/${meta.recording_id}.wav`;
+  return `audio/watsonx/${day}/${meta.session_id}/${meta.recording_id}${audioId === undefined ? '' : `.${audioId}`}.wav`;
 }

@@ -98,6 +98,8 @@ export interface Interpretation {
   call: NormalizedCall;
   sk: string;
   version: number;
+  /** Tells a retry (same digest) from another delivery of the same rank; default: the SHA-256 of the raw body. */
+  digest?: string;
 }
 
 /** What interpreters may depend on besides the bytes. */

@@ -98,6 +98,8 @@ export interface Delivery {
   objects?: StoredObject[];
   /** Orders events for the same item: the highest wins (epoch ms of the vendor's event time). */
   version: number;
+  /** Names the raw archive and breaks version ties; default the raw body's SHA-256 (watsonx: metadata and audio, see its interpreter). */
+  digest?: string;
   receivedAt: Date;
 }
 
@@ -306,7 +308,7 @@ export async function archiveOnly(target: StorageTarget, d: ArchiveOnly, log: Lo
 }
 
 export async function store(target: StorageTarget, d: Delivery, log: Logger, opts: StoreOptions = {}): Promise<StoreResult> {
-  const digest = sha256Hex(d.raw.bytes);
+  const digest = d.digest ?? sha256Hex(d.raw.bytes);
   const rawS3Key = rawKeyFor(d.call.source, d.call.callId, callDay(d.call, d.receivedAt), digest, d.raw.extension);
   try {
     // Concurrent: a delivery waits for one S3 round trip, not one per object.

@@ -1,8 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { SOURCES, type Source, type Interpretation, type InterpretContext } from '#shared/model';
-import { parseMetadata } from '../../functions/audio-webhook/metadata.ts';
-import { audioKeyFor } from '../../functions/audio-webhook/metadata.ts';
-import { interpretMetadata } from '../../functions/audio-webhook/interpret.ts';
+import { audioKeyFor, parseMetadata } from '../../functions/audio-webhook/metadata.ts';
+import { interpretMetadata, recordingDigest } from '../../functions/audio-webhook/interpret.ts';
 import { findProvider } from '../../functions/call-completed/providers/index.ts';
 import { interpretEngage } from '../../functions/engage-voice/interpret.ts';
 
@@ -10,8 +9,10 @@ import { interpretEngage } from '../../functions/engage-voice/interpret.ts';
  * Reading the S3 archive back (the system of record) and
  * turning each archived raw body into its index item with the SAME pure
  * interpreters the handlers use. Layout: raw/<source>/<yyyy>/<mm>/<dd>/<callId>/<sha256>.<ext>,
- * S3 metadata `received-at` on every raw object; watsonx audio at the key
- * audioKeyFor() gives, with S3 metadata sha256 / bytes / source-content-type.
+ * S3 metadata `received-at` on every raw object; watsonx: the raw object's
+ * `audio-key` names the WAV that came with it (archives written before audio
+ * was keyed by content have none: audioKeyFor() without an audio id), whose
+ * S3 metadata holds sha256 / bytes / source-content-type.
  */
 
 export interface ArchivedRaw {
@@ -20,6 +21,8 @@ export interface ArchivedRaw {
   bytes: Uint8Array;
   contentType: string;
   receivedAt: Date;
+  /** The raw object's S3 user metadata. */
+  metadata: Record<string, string>;
 }
 
 export function isSource(value: string): value is Source {
@@ -58,7 +61,7 @@ export async function readRaw(s3: S3Client, bucketName: string, key: string): Pr
   const stamped = out.Metadata?.['received-at'];
   const receivedAt = stamped !== undefined && !Number.isNaN(Date.parse(stamped)) ? new Date(stamped) : out.LastModified;
   if (receivedAt === undefined) throw new Error(`no received-at metadata: ${key}`);
-  return { key, source, bytes, contentType: out.ContentType ?? 'application/octet-stream', receivedAt };
+  return { key, source, bytes, contentType: out.ContentType ?? 'application/octet-stream', receivedAt, metadata: out.Metadata ?? {} };
 }
 
 export type Settings = Pick<InterpretContext, 'engageTimeZone' | 'defaultPhoneRegion'> & { retentionDays?: number };
@@ -73,13 +76,18 @@ export async function interpretArchived(s3: S3Client, bucketName: string, raw: A
   switch (raw.source) {
     case 'watsonx': {
       const meta = parseMetadata(raw.bytes);
-      const audioKey = audioKeyFor(meta, raw.receivedAt);
+      const recorded = raw.metadata['audio-key'];
+      const audioId = recorded === undefined ? undefined : /\.([0-9a-f]{32})\.wav$/.exec(recorded)?.[1];
+      if (recorded !== undefined && (audioId === undefined || recorded !== audioKeyFor(meta, raw.receivedAt, audioId))) {
+        throw new Error(`audio-key metadata ${recorded} is not this recording's audio key`);
+      }
+      const audioKey = audioKeyFor(meta, raw.receivedAt, audioId);
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucketName, Key: audioKey }));
       const sha256 = head.Metadata?.sha256;
       const bytes = Number(head.Metadata?.bytes);
       const contentType = head.Metadata?.['source-content-type'];
       if (!sha256 || !Number.isInteger(bytes) || !contentType) throw new Error(`audio object ${audioKey} lacks sha256/bytes/source-content-type metadata`);
-      return interpretMetadata(meta, { s3Key: audioKey, sha256, bytes, contentType }, ctx);
+      return { ...interpretMetadata(meta, { s3Key: audioKey, sha256, bytes, contentType }, ctx), digest: recordingDigest(raw.bytes, audioId) };
     }
     case 'volubile':
     case 'synthflow': {

@@ -50,7 +50,7 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexReport> {
         report.notCalls += 1;
       } else {
         const { call, sk, version } = read;
-        const digest = sha256Hex(raw.bytes);
+        const digest = read.digest ?? sha256Hex(raw.bytes);
         const ext = key.slice(key.lastIndexOf('.') + 1);
         if (rawKeyFor(call.source, call.callId, callDay(call, raw.receivedAt), digest, ext) !== key) report.keyMismatches.push(key);
         const record: CallRecord = { ...call, rawS3Key: key, receivedAt: raw.receivedAt.toISOString() };

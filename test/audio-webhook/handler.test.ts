@@ -12,6 +12,9 @@ const ulaw = readFileSync(new URL('../../events/payloads/watsonx/recording.ulaw'
 const wavFixture = readFileSync(new URL('../../events/payloads/watsonx/recording.wav', import.meta.url));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const DAY = '2026/11/20';
+/** The audio's content id as the README defines it: SHA-256 of the declared type, a newline and the bytes, 32 hex digits. */
+const audioId = (type: string, b: Uint8Array) => createHash('sha256').update(`${type}\n`).update(b).digest('hex').slice(0, 32);
+const audioKeyOf = (sid: string, rid: string, type: string, b: Uint8Array) => `audio/watsonx/${DAY}/${sid}/${rid}.${audioId(type, b)}.wav`;
 
 const logLines: string[] = [];
 let restoreSink: ((line: string) => void) | undefined;
@@ -52,7 +55,7 @@ describe('POST /audio-webhook', () => {
     const rid = randomUUID();
     const meta = metadataFor(sid, rid);
     const res = await invoke(watsonxParts(sid, rid));
-    const audioKey = `audio/watsonx/${DAY}/${sid}/${rid}.wav`;
+    const audioKey = audioKeyOf(sid, rid, 'audio/mulaw;rate=8000', ulaw);
     expect(res).toEqual({ statusCode: 200, body: { ok: true, outcome: 'stored', callId: sid, sessionId: sid, recordingId: rid, audioKey } });
 
     const wav = await getObjectBytes(audioKey);
@@ -65,8 +68,10 @@ describe('POST /audio-webhook', () => {
     expect(head.ContentType).toBe('audio/wav');
     expect(head.Metadata).toMatchObject({ sha256: sha(ulaw), bytes: String(ulaw.length), 'source-content-type': 'audio/mulaw;rate=8000' });
 
-    const rawKey = `raw/watsonx/${DAY}/${sid}/${sha(Buffer.from(meta))}.json`;
+    // The archive is the metadata part as sent, named by it and the audio it came with, and says which audio that is.
+    const rawKey = `raw/watsonx/${DAY}/${sid}/${sha(Buffer.from(`${meta}\naudio ${audioId('audio/mulaw;rate=8000', ulaw)}`))}.json`;
     expect((await getObjectBytes(rawKey)).toString('utf8')).toBe(meta);
+    expect((await headObject(rawKey)).Metadata).toMatchObject({ 'audio-key': audioKey });
 
     const item = await getItem('watsonx', sid, `REC#${rid}`);
     expect(item).toMatchObject({ PK: `CALL#watsonx#${sid}`, SK: `REC#${rid}`, GSI1PK: 'DAY#2026-11-20', version: Date.parse('2026-11-20T10:15:05.123Z') });
@@ -84,7 +89,7 @@ describe('POST /audio-webhook', () => {
     await invoke(watsonxParts(sid, rid));
     const item = await getItem('watsonx', sid, `REC#${rid}`);
     const rawBytes = await getObjectBytes(String(item?.record.rawS3Key));
-    const audioKey = `audio/watsonx/${DAY}/${sid}/${rid}.wav`;
+    const audioKey = audioKeyOf(sid, rid, 'audio/mulaw;rate=8000', ulaw);
     const m = (await headObject(audioKey)).Metadata ?? {};
     const again = interpretRecording(rawBytes, {
       s3Key: audioKey, sha256: m.sha256 ?? '', bytes: Number(m.bytes), contentType: m['source-content-type'] ?? '',
@@ -103,7 +108,7 @@ describe('POST /audio-webhook', () => {
       { name: 'audio_recording', body: wavFixture, contentType: 'audio/wav', filename: 'recording.wav' },
     ]);
     expect(res.statusCode).toBe(200);
-    const stored = await getObjectBytes(`audio/watsonx/${DAY}/${sid}/${rid}.wav`);
+    const stored = await getObjectBytes(audioKeyOf(sid, rid, 'audio/wav', wavFixture));
     expect(stored.equals(wavFixture)).toBe(true);
     expect((await getItem('watsonx', sid, `REC#${rid}`))?.record.recordings[0].sha256).toBe(sha(wavFixture));
   });

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import {
   S3Client, CreateBucketCommand, GetObjectCommand, PutObjectCommand, DeleteObjectCommand, GetObjectLegalHoldCommand, PutObjectRetentionCommand,
+  ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -32,6 +33,13 @@ let b: Scenario;
 const snap = () => snapshot(s3, ddb, BUCKET, TABLE, true);
 const run = (argv: string[], answer?: string) => cli(env, argv, answer);
 const dayPath = (s: Scenario) => s.day.replaceAll('-', '/');
+/** The WAV the handler stored for one recording (its key ends in the audio's content id). */
+async function audioKey(s: Scenario, recordingId: string | undefined): Promise<string> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `audio/watsonx/${dayPath(s)}/${s.watsonx.sessionId}/${recordingId}.` }));
+  const keys = (listed.Contents ?? []).map((o) => o.Key ?? '');
+  expect(keys).toHaveLength(1);
+  return keys[0] ?? '';
+}
 const ofCall = (s: Snapshot, source: string, callId: string) => ({
   objects: s.objects.filter((k) => /^(raw|audio)\//.test(k) && k.split('/')[1] === source && k.split('/')[5] === callId),
   items: s.items.filter((i) => i.startsWith(`CALL#${source}#${callId}|`)),
@@ -57,7 +65,7 @@ beforeAll(async () => {
   // What a versioned bucket accumulates besides the handlers' one version per key: an object
   // overwritten (a noncurrent version), one deleted without a version id (a delete marker
   // over it), as an operator's mistake or the lifecycle's current-version expiration leaves them.
-  const audio = `audio/watsonx/${dayPath(a)}/${a.watsonx.sessionId}/${a.watsonx.recordingIds[0]}.wav`;
+  const audio = await audioKey(a, a.watsonx.recordingIds[0]);
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: audio, Body: Buffer.from('RIFF-overwritten'), ContentType: 'audio/wav' }));
   const raw = ofCall(await snap(), 'volubile', a.volubile.callId).objects[0]!.split('@')[0]!;
   await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: raw }));
@@ -117,7 +125,7 @@ describe('hold on a bucket with Object Lock', () => {
   it('places an S3 legal hold on every version, which S3 and forget both honour, until released', async () => {
     const id = b.watsonx.sessionId;
     // A second version of one recording, so "every version" means more than one.
-    const audio = `audio/watsonx/${dayPath(b)}/${id}/${b.watsonx.recordingIds[1]}.wav`;
+    const audio = await audioKey(b, b.watsonx.recordingIds[1]);
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: audio, Body: Buffer.from('RIFF-second'), ContentType: 'audio/wav' }));
     const before = await snap();
     const versions = ofCall(before, 'watsonx', id).objects;
