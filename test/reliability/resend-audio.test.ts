@@ -4,13 +4,13 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../local/embedded.ts';
-import { inspector, type Inspector } from './support/inspect.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../lib/embedded.ts';
+import { inspector, type Inspector } from '../../lib/inspect.ts';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
-import { sampleEnvironment, type Delivery } from '../../scripts/lib/traffic.ts';
-import { watsonxRequest } from '../../scripts/lib/requests.ts';
+import { sampleEnvironment, type Delivery } from '../../lib/traffic.ts';
+import { watsonxRequest } from '../../lib/requests.ts';
 import { wrapMulaw } from '../../functions/audio-webhook/wav.ts';
-import type * as ReindexCore from '../../scripts/reindex/core.ts';
+import type * as ReindexCore from '../../lib/reindex/core.ts';
 
 /**
  * A watsonx recording re-sent under the same recording_id with other audio:
@@ -77,7 +77,7 @@ beforeAll(async () => {
   Object.assign(process.env, sdkEnvironment({ s3Endpoint, dynamoEndpoint: storage.dynamoEndpoint }), secrets, { BUCKET_NAME: BUCKET, TABLE_NAME: TABLE });
   (await import('#shared/log')).setLogSink(() => undefined);
   handlers = await loadHandlers();
-  core = await import('../../scripts/reindex/core.ts');
+  core = await import('../../lib/reindex/core.ts');
 });
 
 afterAll(async () => {
