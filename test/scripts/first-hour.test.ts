@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import * as v from 'valibot';
 import { resetConfiguration } from '#shared/handler';
 import { ensureBucketAndTable } from '../../lib/embedded.ts';
@@ -79,5 +80,40 @@ describe('npm run replay on a fresh data store, as a new user runs it', () => {
     const expected = (outcome: string) => Object.fromEntries(SAMPLE_NAMES.map((n) => [n, n === 'vapi-status-update' ? 'not-a-call' : outcome]));
     expect(await outcomes()).toEqual(expected('stored'));
     expect(await outcomes()).toEqual(expected('duplicate'));
+  });
+});
+
+describe('the repository explains itself', () => {
+  const ROOT = join(import.meta.dirname, '..', '..');
+  const SKIP = new Set(['node_modules', '.git', '.data', 'cdk.out', 'coverage']);
+  function* files(dir: string): Generator<string> {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (SKIP.has(entry.name)) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) yield* files(path);
+      else if (/\.(md|ts|js|json|ya?ml)$/.test(entry.name)) yield path;
+    }
+  }
+
+  it('cites no design or style file that is not in it (docs, code comments, messages)', () => {
+    // Built from parts so that this file does not match itself.
+    const outside = new RegExp(['DESIGN', 'STYLE'].map((name) => `\\b${name}\\.md`).join('|'));
+    const citing = [...files(ROOT)].filter((f) => outside.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f));
+    expect(citing).toEqual([]);
+  });
+
+  it("documents sam local invoke only after a synth with -c localInvoke=true (without it the env file's secrets are dropped)", () => {
+    let blocks = 0;
+    for (const doc of ['README.md', 'docs/deploy.md']) {
+      const text = readFileSync(join(ROOT, doc), 'utf8');
+      for (const block of text.split(/^```/m).filter((_, i) => i % 2 === 1)) {
+        if (!/sam local invoke -t /.test(block)) continue;
+        blocks++;
+        const synth = /npx cdk synth[^\n]*/.exec(block)?.[0] ?? '';
+        expect(synth, `${doc}: ${block.slice(0, 120)}`).toMatch(/-c localInvoke=true/);
+        expect(block.indexOf(synth)).toBeLessThan(block.indexOf('sam local invoke -t '));
+      }
+    }
+    expect(blocks).toBeGreaterThanOrEqual(2);
   });
 });
