@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
 import { EVENT_SOURCE, LOCAL_RETRY_DELAYS, parseRetryDelays } from '../functions/recordings/settings.ts';
 import { startLocalQueues, type LocalQueues } from './local-queue.ts';
 import type { LocalConfig } from './local-config.ts';
@@ -20,7 +21,23 @@ export const DEFAULT_LOCAL_SQS_PORT = 4576;
 export interface LocalRecordings {
   queues: LocalQueues;
   banner: string;
+  /** Called with each call whose recordings the worker just handled (copied, or an attempt failed): the inbox refreshes it. */
+  onChange(listener: (source: string, callId: string) => void): void;
   close(): Promise<void>;
+}
+
+/** The calls a batch was about (message bodies name them; a malformed one is skipped). */
+function callsOf(event: SQSEvent): { source: string; callId: string }[] {
+  const out = new Map<string, { source: string; callId: string }>();
+  for (const r of event.Records) {
+    try {
+      const m = JSON.parse(r.body) as { source?: unknown; callId?: unknown };
+      if (typeof m.source === 'string' && typeof m.callId === 'string') out.set(`${m.source}\u0000${m.callId}`, { source: m.source, callId: m.callId });
+    } catch {
+      // the worker itself reports malformed messages
+    }
+  }
+  return [...out.values()];
 }
 
 export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 'host' | 'dataDir'>): Promise<LocalRecordings> {
@@ -46,7 +63,15 @@ export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 
   });
   // Imported once the environment above is set: the worker reads it at load, like a Lambda cold start.
   const { handler } = await import('../functions/recordings/handler.ts');
-  const detach = queues.attach(RECORDINGS_QUEUE, handler, {
+  const listeners: ((source: string, callId: string) => void)[] = [];
+  const worker = async (event: SQSEvent) => {
+    try {
+      return await handler(event);
+    } finally {
+      for (const c of callsOf(event)) for (const l of listeners) l(c.source, c.callId);
+    }
+  };
+  const detach = queues.attach(RECORDINGS_QUEUE, worker, {
     batchSize: EVENT_SOURCE.batchSize,
     maxConcurrency: EVENT_SOURCE.maxConcurrency,
     onError: (err) => process.stderr.write(`recordings worker failed a batch: ${err instanceof Error ? err.message : String(err)}\n`),
@@ -56,5 +81,5 @@ export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 
     `  local mode also fetches http://127.0.0.1 URLs (serve a folder: python3 -m http.server 8080 --bind 127.0.0.1 --directory <folder>); link-local addresses are always refused`,
     `  retries after ${delays.join(', ')} s, then failed (dead-letter queue ${RECORDINGS_DLQ}); npm run recordings lists them, -- --missing re-queues`,
   ].join('\n');
-  return { queues, banner, close: async () => { await detach(); await queues.close(); } };
+  return { queues, banner, onChange: (l) => { listeners.push(l); }, close: async () => { await detach(); await queues.close(); } };
 }

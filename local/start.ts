@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   // Imported after the SDK environment is set: its reader builds SDK clients.
   const { createInbox } = await import('./inbox/index.ts');
   const inbox = createInbox({ bucketName: cfg.bucketName, tableName: cfg.tableName });
+  recordings.onChange((source, callId) => inbox.onRecording(source, callId));
   const server = await createLocalServer({
     host: cfg.host,
     port: cfg.port,

@@ -12,11 +12,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toE164 } from '#shared/phone';
 import { SOURCES } from '#shared/model';
-import { isSource } from '../lib/calls/model.ts';
+import { archiveState, isSource } from '../lib/calls/model.ts';
 import { DEFAULT_DAYS } from '../lib/calls/reader.ts';
-import { listTable, presentCall, showText, clean } from './calls/format.ts';
+import { archiveText, listTable, presentCall, showText, clean } from './calls/format.ts';
 import { localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
-import { asWav } from '../lib/calls/wav.ts';
+import { playableAudio } from '../lib/calls/wav.ts';
 import { complianceArgs, forget, hold } from './calls/forget.ts';
 import { exportName, fallbackExportName, writeExport } from './calls/export.ts';
 import { safeJson } from '../lib/text.ts';
@@ -30,7 +30,8 @@ Commands:
                                   the last ${DEFAULT_DAYS} days; --day: started that UTC day)
   show <source> <callId>          one call: items, recordings, transcript, extracted data
   audio <source> <callId> [--out <dir>] [--force]
-                                  write each stored recording as a WAV file (default dir: .);
+                                  write each stored recording as a playable file (default dir: .):
+                                  watsonx as WAV, a vendor's archived copy as the bytes it served;
                                   an existing file is kept unless --force, a symlink never followed
   forget <source> <callId> | forget --phone <number>  [--dry-run] [--yes] [--day YYYY-MM-DD]
                                   erase the call(s): index items, raw archives, audio, every
@@ -182,17 +183,18 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
     for (const [i, rec] of call.call.recordings.entries()) {
       if (rec.s3Key) {
         const obj = await reader.getObject(rec.s3Key);
-        const wav = asWav(obj.body, obj.contentType ?? rec.contentType);
-        if (!wav) {
-          io.err(`${clean(rec.id)}: ${clean(obj.contentType ?? rec.contentType)} is not audio we can make a WAV of; skipped`);
+        // watsonx audio as WAV; a vendor's copy (archived by the recordings worker) as the bytes it served.
+        const audio = playableAudio(obj.body, obj.contentType ?? rec.contentType);
+        if (!audio) {
+          io.err(`${clean(rec.id)}: ${clean(obj.contentType ?? rec.contentType)} is not audio we can write as a playable file; skipped`);
           continue;
         }
-        const name = exportName(one.source, one.callId, i, rec.id) ?? fallbackExportName(one.source, one.callId, i, rec.id, sha256);
+        const name = exportName(one.source, one.callId, i, rec.id, audio.extension) ?? fallbackExportName(one.source, one.callId, i, rec.id, sha256, audio.extension);
         const file = join(outDir, name);
-        const outcome = await writeExport(file, wav, values.force);
+        const outcome = await writeExport(file, audio.bytes, values.force);
         if (outcome === 'written') {
           written++;
-          io.out(`${clean(file)}  ${wav.length} bytes`);
+          io.out(`${clean(file)}  ${audio.bytes.length} bytes`);
         } else {
           kept++;
           const why = outcome === 'exists' ? 'exists; not overwritten (--force replaces it)'
@@ -200,14 +202,15 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
               : 'is not a regular file; not written';
           io.err(`${clean(file)} ${why}`);
         }
-      } else if (rec.sourceUrl) {
-        io.out(`${clean(rec.id)}: not stored here, the vendor serves it at ${clean(rec.sourceUrl)}`);
+      } else if (rec.sourceUrl || rec.viaApi) {
+        const where = rec.sourceUrl ? `the vendor serves it at ${clean(rec.sourceUrl)}` : "the vendor's API serves it";
+        io.out(`${clean(rec.id)}: not copied yet (${clean(archiveText(archiveState(rec)))}); ${where}; \`npm run recordings -- --missing\` copies it`);
       } else {
         io.out(`${clean(rec.id)}: no audio stored and no link`);
       }
     }
     if (!call.call.recordings.length) io.err('This call has no recordings.');
-    else io.err(`${written} WAV file(s) written to ${clean(outDir)}${kept ? `, ${kept} not written (see above)` : ''}`);
+    else io.err(`${written} audio file(s) written to ${clean(outDir)}${kept ? `, ${kept} not written (see above)` : ''}`);
     if (kept) return 1;
     return 0;
   } catch (err) {

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { SOURCES, type Recording, type Source } from '#shared/model';
 import type { RecordingMessage } from '#shared/recording-queue';
 import { archiveState, isMissing, isSource, type ArchiveState } from '../lib/calls/model.ts';
-import { clean, shortTime, table } from './calls/format.ts';
+import { archiveText, clean, shortTime, table } from './calls/format.ts';
 import { DEFAULT_DAYS, isoDay } from '../lib/calls/reader.ts';
 import { localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
 import { openRequeue, type Outcome, type Requeue } from './recordings/requeue.ts';
@@ -73,17 +73,6 @@ export function daysSince(since: string, today = new Date()): number {
   return days;
 }
 
-export function statusText(a: ArchiveState): string {
-  switch (a.state) {
-    case 'archived': return `archived ${shortTime(a.archivedAt)}`;
-    case 'stored': return 'stored with the delivery';
-    case 'pending': return 'pending';
-    case 'retrying': return `retrying (${a.reason}${a.attempts ? `, attempt ${a.attempts}` : ''})`;
-    case 'failed': return `failed: ${a.reason}${a.attempts ? ` (after ${a.attempts} attempt${a.attempts > 1 ? 's' : ''})` : ''}`;
-    case 'none': return 'no audio, no link';
-  }
-}
-
 function whereText(r: Recording, a: ArchiveState): string {
   if (a.state === 'archived' || a.state === 'stored') {
     const size = r.bytes !== undefined ? `  ${r.bytes} bytes` : '';
@@ -102,7 +91,7 @@ function whereText(r: Recording, a: ArchiveState): string {
 
 function rowsText(rows: readonly Row[]): string {
   return table(['TIME (UTC)', 'SOURCE', 'CALL ID', 'RECORDING', 'STATUS', 'WHERE'], rows.map((r) => [
-    shortTime(r.startedAt ?? r.receivedAt), r.source, r.callId, r.recording.id, statusText(r.archive), whereText(r.recording, r.archive),
+    shortTime(r.startedAt ?? r.receivedAt), r.source, r.callId, r.recording.id, archiveText(r.archive), whereText(r.recording, r.archive),
   ]));
 }
 

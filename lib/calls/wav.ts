@@ -1,5 +1,7 @@
+import { sniffAudio } from '../../functions/recordings/sniff.ts';
+
 /**
- * Audio as a playable WAV. watsonx recordings are stored as WAV already
+ * Audio as a playable file. watsonx recordings are stored as WAV already
  * (the stored form of every recording); anything else we hold as raw 8 kHz µ-law is wrapped
  * in a 44-byte header (format tag 7, G.711 µ-law, mono) with the bytes unchanged.
  */
@@ -35,6 +37,14 @@ export function mulawRate(contentType: string | undefined): number | undefined {
   if (!['audio/mulaw', 'audio/basic', 'audio/x-mulaw', 'audio/pcmu'].includes(type)) return undefined;
   const rate = params.map((p) => /^rate=(\d{4,6})$/.exec(p)?.[1]).find((r) => r !== undefined);
   return rate ? Number(rate) : 8000;
+}
+
+/** Playable audio for an object in our bucket: a WAV as is (or made from raw µ-law), else the audio the bytes are (a vendor's MP3, Ogg…), unchanged. */
+export function playableAudio(bytes: Uint8Array, contentType: string | undefined): { bytes: Buffer; contentType: string; extension: string } | undefined {
+  const wav = asWav(bytes, contentType);
+  if (wav) return { bytes: wav, contentType: 'audio/wav', extension: 'wav' };
+  const type = sniffAudio(bytes);
+  return type ? { bytes: Buffer.from(bytes), ...type } : undefined;
 }
 
 /** Playable WAV bytes for an object in our bucket, or undefined when we cannot make it one. */

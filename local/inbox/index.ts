@@ -4,7 +4,7 @@ import type { Source } from '#shared/model';
 import type { DeliveryEvent } from '../../lib/local-server.ts';
 import { CallReader } from '../../lib/calls/reader.ts';
 import { callKey, isSource, type GroupedCall } from '../../lib/calls/model.ts';
-import { asWav } from '../../lib/calls/wav.ts';
+import { playableAudio } from '../../lib/calls/wav.ts';
 import { visibleText } from '../../lib/text.ts';
 import { detailOf, summaryOf } from './view.ts';
 
@@ -44,6 +44,8 @@ export interface InboxOptions {
 export interface Inbox {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   onDelivery(e: DeliveryEvent): void;
+  /** The recordings worker handled a recording of this call (copied, or an attempt failed). */
+  onRecording(source: string, callId: string): void;
   close(): void;
 }
 
@@ -214,23 +216,25 @@ export function createInbox(opts: InboxOptions): Inbox {
       sendJson(res, status, { error: status === 404 ? 'not_found' : 'service_unavailable', message: status === 404 ? 'no such recording' : 'storage is unavailable' });
       return;
     }
-    const wav = asWav(obj.body, obj.contentType);
-    if (!wav) {
+    // watsonx audio as WAV, a vendor's archived copy as the audio it is (MP3, Ogg…).
+    const audio = playableAudio(obj.body, obj.contentType);
+    if (!audio) {
       sendJson(res, 415, { error: 'unsupported_media_type', message: 'this recording is not audio the page can play' });
       return;
     }
-    const range = parseRange(req.headers.range, wav.length);
+    const { bytes, contentType } = audio;
+    const range = parseRange(req.headers.range, bytes.length);
     if (range === 'invalid') {
-      sendBytes(res, 416, 'text/plain; charset=utf-8', Buffer.alloc(0), true, { 'content-range': `bytes */${wav.length}` });
+      sendBytes(res, 416, 'text/plain; charset=utf-8', Buffer.alloc(0), true, { 'content-range': `bytes */${bytes.length}` });
       return;
     }
     const common = { 'accept-ranges': 'bytes' };
     if (!range) {
-      sendBytes(res, 200, 'audio/wav', wav, head, common);
+      sendBytes(res, 200, contentType, bytes, head, common);
       return;
     }
-    sendBytes(res, 206, 'audio/wav', wav.subarray(range.start, range.end + 1), head, {
-      ...common, 'content-range': `bytes ${range.start}-${range.end}/${wav.length}`,
+    sendBytes(res, 206, contentType, bytes.subarray(range.start, range.end + 1), head, {
+      ...common, 'content-range': `bytes ${range.start}-${range.end}/${bytes.length}`,
     });
   };
 
@@ -323,6 +327,12 @@ export function createInbox(opts: InboxOptions): Inbox {
     broadcast('delivery', { at: e.at, source: e.source, outcome: e.outcome, ...(e.callId ? { callId: e.callId } : {}) });
   };
 
+  const onRecording = (source: string, callId: string): void => {
+    if (!isSource(source)) return;
+    // The page refreshes that call as for a delivery; its open detail reloads when the copy changed it.
+    broadcast('delivery', { at: new Date().toISOString(), source, outcome: 'recording', callId });
+  };
+
   const close = (): void => {
     clearInterval(heartbeat);
     for (const c of clients) c.end();
@@ -330,5 +340,5 @@ export function createInbox(opts: InboxOptions): Inbox {
     if (!opts.reader) reader.destroy();
   };
 
-  return { handle, onDelivery, close };
+  return { handle, onDelivery, onRecording, close };
 }

@@ -1,6 +1,6 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord, Recording } from '#shared/model';
-import type { GroupedCall } from '../../lib/calls/model.ts';
+import { archiveState, type GroupedCall } from '../../lib/calls/model.ts';
 import { visibleText } from '../../lib/text.ts';
 
 /**
@@ -46,6 +46,10 @@ export interface CallSummary {
   items: number;
   segments: boolean;
   recordings: number;
+  /** Recordings whose audio is in our bucket (with the delivery, or copied from the vendor). */
+  stored: number;
+  /** Vendor-held recordings by copy state, when the call has any. */
+  copies?: { archived: number; pending: number; retrying: number; failed: number };
   turns: number;
   extracted: number;
   labels: number;
@@ -54,6 +58,18 @@ export interface CallSummary {
 function agentOf(c: CallRecord): string | undefined {
   const a = [c.agent?.name, c.agent?.id && `#${c.agent.id}`].filter(Boolean).join(' ');
   return a ? text(a, 200) : undefined;
+}
+
+function copiesOf(recordings: readonly Recording[]): CallSummary['copies'] {
+  const copies = { archived: 0, pending: 0, retrying: 0, failed: 0 };
+  let any = false;
+  for (const r of recordings) {
+    const { state } = archiveState(r);
+    if (state === 'stored' || state === 'none') continue;
+    copies[state]++;
+    any = true;
+  }
+  return any ? copies : undefined;
 }
 
 export function summaryOf(g: GroupedCall, o: ViewOptions): CallSummary {
@@ -75,6 +91,8 @@ export function summaryOf(g: GroupedCall, o: ViewOptions): CallSummary {
     items: g.items.length,
     segments: c.source === 'engage-voice',
     recordings: c.recordings.length,
+    stored: c.recordings.filter((r) => r.s3Key !== undefined).length,
+    copies: copiesOf(c.recordings),
     turns: c.transcript?.length ?? 0,
     extracted: Object.keys(c.extracted ?? {}).length,
     labels: Object.keys(c.labels ?? {}).length,
@@ -91,19 +109,35 @@ export interface RecordingView {
   link?: { host: string; href: string; shown: string };
   /** A vendor value that is not an http(s) URL: shown as text, never a link. */
   sourceText?: string;
+  /** A vendor-held recording's copy: archived (when), or pending / retrying / failed (why). */
+  archive?: { state: 'archived'; archivedAt: string; sha256?: string } | { state: 'pending' } | { state: 'retrying' | 'failed'; reason: string; attempts?: number };
+}
+
+function archiveView(r: Recording): RecordingView['archive'] {
+  const a = archiveState(r);
+  if (a.state === 'archived') return { state: 'archived', archivedAt: text(a.archivedAt, 64), ...(a.sha256 ? { sha256: text(a.sha256, 64) } : {}) };
+  if (a.state === 'pending') return { state: 'pending' };
+  if (a.state === 'retrying' || a.state === 'failed') return { state: a.state, reason: text(a.reason, 200), ...(a.attempts !== undefined ? { attempts: a.attempts } : {}) };
+  return undefined;
+}
+
+function linkOf(sourceUrl: string): Pick<RecordingView, 'link' | 'sourceText'> {
+  let url: URL | undefined;
+  try { url = new URL(sourceUrl); } catch { url = undefined; }
+  if (url && (url.protocol === 'https:' || url.protocol === 'http:')) {
+    // The URL parser's href is ASCII (IDN hosts as xn--, bidi and controls percent-encoded): safe to show.
+    return { link: { host: url.host, href: url.href, shown: text(url.href, 2000) } };
+  }
+  return { sourceText: text(sourceUrl, 2000) };
 }
 
 function recordingView(r: Recording): RecordingView {
-  const base = { id: text(r.id, 400), contentType: text(r.contentType, 200), ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) };
-  if (r.s3Key) return { ...base, s3Key: r.s3Key };
-  if (!r.sourceUrl) return base;
-  let url: URL | undefined;
-  try { url = new URL(r.sourceUrl); } catch { url = undefined; }
-  if (url && (url.protocol === 'https:' || url.protocol === 'http:')) {
-    // The URL parser's href is ASCII (IDN hosts as xn--, bidi and controls percent-encoded): safe to show.
-    return { ...base, link: { host: url.host, href: url.href, shown: text(url.href, 2000) } };
-  }
-  return { ...base, sourceText: text(r.sourceUrl, 2000) };
+  const archive = archiveView(r);
+  const base = {
+    id: text(r.id, 400), contentType: text(r.contentType, 200), ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(archive ? { archive } : {}),
+  };
+  if (r.s3Key) return { ...base, s3Key: r.s3Key, ...(r.sourceUrl ? linkOf(r.sourceUrl) : {}) };
+  return r.sourceUrl ? { ...base, ...linkOf(r.sourceUrl) } : base;
 }
 
 function entries(map: Record<string, unknown> | undefined): { shown: [string, string][]; total: number } {

@@ -21,19 +21,19 @@ function encodePart(text: string): string {
 const MAX_NAME = 255;
 
 /**
- * `<source>_<callId>_<nn>_<recordingId>.wav`, each part percent-encoded: two
+ * `<source>_<callId>_<nn>_<recordingId>.<ext>` (`wav`, or a vendor copy's own type), each part percent-encoded: two
  * different recordings never get the same name, and `decodeExportName` gives
  * the ids back. Undefined when the name would be longer than a file system
  * allows (the caller then uses `fallbackExportName`).
  */
-export function exportName(source: string, callId: string, index: number, recordingId: string): string | undefined {
-  const name = `${[source, callId, String(index + 1).padStart(2, '0'), recordingId].map(encodePart).join('_')}.wav`;
+export function exportName(source: string, callId: string, index: number, recordingId: string, extension = 'wav'): string | undefined {
+  const name = `${[source, callId, String(index + 1).padStart(2, '0'), recordingId].map(encodePart).join('_')}.${extension}`;
   return name.length <= MAX_NAME ? name : undefined;
 }
 
 /** The ids an export name was made from. */
 export function decodeExportName(name: string): { source: string; callId: string; index: number; recordingId: string } | undefined {
-  const m = /^([^_]+)_([^_]+)_(\d+)_([^_]+)\.wav$/.exec(name);
+  const m = /^([^_]+)_([^_]+)_(\d+)_([^_]+)\.[a-z0-9]{2,5}$/.exec(name);
   if (!m) return undefined;
   try {
     return { source: decodeURIComponent(m[1] ?? ''), callId: decodeURIComponent(m[2] ?? ''), index: Number(m[3]) - 1, recordingId: decodeURIComponent(m[4] ?? '') };
@@ -43,9 +43,9 @@ export function decodeExportName(name: string): { source: string; callId: string
 }
 
 /** For ids too long for a file name: the readable start, then a digest of the whole name (still unique). */
-export function fallbackExportName(source: string, callId: string, index: number, recordingId: string, digest: (text: string) => string): string {
+export function fallbackExportName(source: string, callId: string, index: number, recordingId: string, digest: (text: string) => string, extension = 'wav'): string {
   const full = [source, callId, String(index + 1).padStart(2, '0'), recordingId].join('\u0000');
-  return `${encodePart(source)}_${encodePart(callId).slice(0, 80)}_${String(index + 1).padStart(2, '0')}_sha256-${digest(full).slice(0, 32)}.wav`;
+  return `${encodePart(source)}_${encodePart(callId).slice(0, 80)}_${String(index + 1).padStart(2, '0')}_sha256-${digest(full).slice(0, 32)}.${extension}`;
 }
 
 export type WriteOutcome = 'written' | 'exists' | 'symlink' | 'not-a-file';

@@ -1,6 +1,6 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord } from '#shared/model';
-import type { GroupedCall } from '../../lib/calls/model.ts';
+import { archiveState, type ArchiveState, type GroupedCall } from '../../lib/calls/model.ts';
 import { oneLine } from '../../lib/text.ts';
 
 /**
@@ -109,9 +109,16 @@ export function showText(g: GroupedCall, opts: FormatOptions): string {
   }
   lines.push('', `Recordings (${call.recordings.length}):`);
   for (const r of call.recordings) {
-    const where = r.s3Key ? `s3://…/${r.s3Key}` : r.sourceUrl ? `link ${r.sourceUrl}` : 'not stored';
+    const where = r.s3Key ? `s3://…/${r.s3Key}` : r.sourceUrl ? `link ${r.sourceUrl}` : r.viaApi ? "through the vendor's API" : 'not stored';
     const size = r.bytes !== undefined ? ` ${r.bytes} bytes` : '';
     lines.push(`  ${clean(r.id)}  ${clean(r.contentType)}${size}  ${clean(where)}`);
+    const archive = archiveState(r);
+    if (archive.state === 'stored' || archive.state === 'none') continue;
+    // A vendor-held recording: where its copy stands, and for a copy where it came from.
+    const from = archive.state === 'archived' && r.sourceUrl ? `; from ${r.sourceUrl}` : '';
+    const sha = archive.state === 'archived' && archive.sha256 ? `, sha256 ${archive.sha256}` : '';
+    const next = archive.state === 'pending' || archive.state === 'failed' ? ' — `npm run recordings -- --missing` copies it' : '';
+    lines.push(`      ${clean(archiveText(archive) + sha + from)}${next}`);
   }
   if (call.transcript?.length) {
     lines.push('', `Transcript (${call.transcript.length} turns):`);
@@ -125,6 +132,18 @@ export function showText(g: GroupedCall, opts: FormatOptions): string {
   }
   lines.push('', ...field('Raw body', call.rawS3Key));
   return lines.join('\n');
+}
+
+/** One recording's archive state in words (calls show, npm run recordings). */
+export function archiveText(a: ArchiveState): string {
+  switch (a.state) {
+    case 'archived': return `archived ${shortTime(a.archivedAt)}`;
+    case 'stored': return 'stored with the delivery';
+    case 'pending': return 'pending (not copied yet)';
+    case 'retrying': return `retrying (${a.reason}${a.attempts ? `, attempt ${a.attempts}` : ''})`;
+    case 'failed': return `failed: ${a.reason}${a.attempts ? ` (after ${a.attempts} attempt${a.attempts > 1 ? 's' : ''})` : ''}`;
+    case 'none': return 'no audio, no link';
+  }
 }
 
 /** A held call says so, and whether S3 enforces it (Object Lock) or only `calls forget` does. */

@@ -119,7 +119,7 @@ describe('calls audio exports', () => {
     for (const id of [a, b, `${long}1`, `${long}2`, colons]) {
       const { code, err } = await run('audio', 'watsonx', id, '--out', dir);
       expect(code, err).toBe(0);
-      expect(err).toContain('1 WAV file(s) written');
+      expect(err).toContain('1 audio file(s) written');
     }
     const files = readdirSync(dir).sort();
     expect(files).toHaveLength(5);
@@ -138,7 +138,7 @@ describe('calls audio exports', () => {
     const again = await run('audio', 'watsonx', a, '--out', dir);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/exists; not overwritten/);
-    expect(again.err).toContain('0 WAV file(s) written');
+    expect(again.err).toContain('0 audio file(s) written');
     expect(readFileSync(join(dir, name!), 'utf8')).toBe('mine');
     const forced = await run('audio', 'watsonx', a, '--out', dir, '--force');
     expect(forced.code).toBe(0);

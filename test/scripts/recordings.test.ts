@@ -1,6 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SQSClient, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -12,6 +14,7 @@ import { eventFromRequest } from '../../lib/event.ts';
 import { synthflowRequest, engageVoiceRequest } from '../../lib/requests.ts';
 import { freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
 import { main } from '../../scripts/recordings.ts';
+import { main as calls } from '../../scripts/calls.ts';
 import { getItem, getObjectBytes } from '../support/storage.ts';
 import { MP3, WAV, eventually, serve, status, startVendor, type Route, type Vendor } from '../recordings/support.ts';
 
@@ -70,6 +73,13 @@ async function run(argv: string[], env = cliEnv()) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+async function runCalls(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await calls(argv, { out: (t) => out.push(t), err: (t) => err.push(t) }, cliEnv());
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
 let n = 0;
 function link(route: Route, ext = 'wav'): string {
   const p = `/tool/${++n}.${ext}`;
@@ -119,11 +129,11 @@ describe('npm run recordings', () => {
     expect((await listed(sf)).map((row) => row.archive.state)).toEqual(['pending']);
     expect((await listed(ev.uii)).map((row) => row.archive.state)).toEqual(['pending', 'pending']);
     const text = await run([]);
-    expect(text.out).toMatch(new RegExp(`synthflow\\s+${sf}\\s+url-[0-9a-f]{24}\\s+pending\\s+link on 127\\.0\\.0\\.1:${vendor.port}`));
+    expect(text.out).toMatch(new RegExp(`synthflow\\s+${sf}\\s+url-[0-9a-f]{24}\\s+pending \\(not copied yet\\)\\s+link on 127\\.0\\.0\\.1:${vendor.port}`));
     expect(text.err).toMatch(/^3 recording\(s\): 3 pending; 2 call\(s\) started or received in the last 30 day\(s\)/);
   });
 
-  it('--missing without npm start copies them here, byte for byte; a failure says why and the exit code is 1; run again once fixed, it copies the rest', async () => {
+  it('--missing without npm start copies them here, byte for byte; a failure says why and the exit code is 1', async () => {
     const first = await run(['--missing']);
     expect(first.code).toBe(1);
     expect(first.out).toContain('failed: http_404');
@@ -138,7 +148,38 @@ describe('npm run recordings', () => {
     expect((await getObjectBytes(s!.s3Key!, bucket)).equals(WAV)).toBe(true);
     const failedRow = (await run([])).out.split('\n').find((l) => l.includes(ev.uii) && l.includes('failed'));
     expect(failedRow).toMatch(/failed: http_404 \(after 1 attempt\)/);
+  });
 
+  it('calls show gives each recording\'s copy (key, size, sha256, when) or why not; calls audio writes the vendor copies as the bytes they served', async () => {
+    const [agent, segment] = await recordings('engage-voice', ev.uii, ev.sk);
+    const show = await runCalls(['show', 'engage-voice', ev.uii]);
+    expect(show.code).toBe(0);
+    expect(show.out).toContain(`${agent!.id}  audio/mpeg ${MP3.length} bytes  s3://…/${agent!.s3Key}`);
+    expect(show.out).toContain(`archived ${agent!.archivedAt!.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')}, sha256 ${sha256(MP3)}; from ${agent!.sourceUrl}`);
+    expect(show.out).toContain(`${segment!.id}  audio/wav  link ${segment!.sourceUrl}`);
+    expect(show.out).toContain('failed: http_404 (after 1 attempt) — `npm run recordings -- --missing` copies it');
+    const json = JSON.parse((await runCalls(['show', 'engage-voice', ev.uii, '--json'])).out) as { call: { recordings: Recording[] } };
+    expect(json.call.recordings.map((r) => [r.archivedAt !== undefined, r.archiveStatus, r.archiveError])).toEqual([[true, undefined, undefined], [false, 'failed', 'http_404']]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'calls-audio-'));
+    try {
+      const audio = await runCalls(['audio', 'engage-voice', ev.uii, '--out', dir]);
+      expect(audio.code).toBe(0);
+      expect(audio.out).toContain(`${segment!.id}: not copied yet (failed: http_404 (after 1 attempt)); the vendor serves it at ${segment!.sourceUrl}`);
+      const files = readdirSync(dir);
+      expect(files).toEqual([`engage-voice_${ev.uii}_01_${agent!.id}.mp3`]);
+      expect(readFileSync(join(dir, files[0]!)).equals(MP3)).toBe(true);
+      const sfAudio = await runCalls(['audio', 'synthflow', sf, '--out', dir]);
+      expect(sfAudio.code).toBe(0);
+      const wav = readdirSync(dir).find((f) => f.startsWith('synthflow_'));
+      expect(wav).toMatch(/\.wav$/);
+      expect(readFileSync(join(dir, wav!)).equals(WAV)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--missing again, once the vendor serves it, copies the rest', async () => {
     const second = await run(['--missing']);
     expect(second.code).toBe(0);
     expect(second.out).toContain('1 of 1 recording(s) copied');

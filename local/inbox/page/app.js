@@ -64,6 +64,8 @@ function head(c) {
   const counts = [];
   if (c.items > 1) counts.push(`${c.items} ${c.segments ? 'segments' : 'items'}`);
   if (c.recordings) counts.push(`${c.recordings} recording${c.recordings > 1 ? 's' : ''}`);
+  if (c.copies && c.copies.failed) counts.push(`${c.copies.failed} copy failed`);
+  else if (c.copies && (c.copies.pending || c.copies.retrying)) counts.push(`${c.copies.pending + c.copies.retrying} not copied yet`);
   if (c.turns) counts.push(`${c.turns} turns`);
   return [
     el('div', { class: 'call-head' },
@@ -83,18 +85,31 @@ function head(c) {
   ].filter(Boolean);
 }
 
+/** A vendor-held recording's copy: archived (when), pending, retrying or failed (why). */
+function archiveText(a) {
+  if (a.state === 'archived') return `archived ${time(a.archivedAt)} from the vendor`;
+  if (a.state === 'pending') return 'not copied yet (pending)';
+  const attempts = typeof a.attempts === 'number' ? ` (attempt ${a.attempts})` : '';
+  return a.state === 'failed' ? `copy failed: ${a.reason}${attempts}` : `copy retrying: ${a.reason}${attempts}`;
+}
+
 function recordingRow(rec, index) {
   const li = el('li', { class: 'recording' });
   li.append(el('span', { class: 'meta' }, `#${index + 1} `, user(rec.id)));
+  if (rec.archive) li.dataset.archive = rec.archive.state;
   if (rec.s3Key) {
     const audio = el('audio', { controls: true, preload: 'metadata' });
     audio.src = '/inbox/audio?key=' + encodeURIComponent(rec.s3Key);
     li.append(audio);
     if (typeof rec.bytes === 'number') li.append(el('span', { class: 'meta' }, user(rec.contentType), ` · ${rec.bytes} bytes`));
+    if (rec.archive) li.append(el('span', { class: 'meta archive', text: archiveText(rec.archive) }));
   } else if (rec.link) {
     // Shown by its host; the whole URL (escaped by the server) on hover.
     li.append(el('span', { class: 'meta', text: 'vendor link (not stored here):' }));
     li.append(el('a', { href: rec.link.href, title: rec.link.shown, target: '_blank', rel: 'noopener noreferrer', class: 'link-host' }, user(rec.link.host)));
+    if (rec.archive) li.append(el('span', { class: 'meta archive' }, user(archiveText(rec.archive))));
+  } else if (rec.archive) {
+    li.append(el('span', { class: 'meta archive' }, user(archiveText(rec.archive)), " · through the vendor's API"));
   } else if (rec.sourceText) {
     li.append(el('span', { class: 'meta', text: 'vendor reference (not a link):' }), user(rec.sourceText));
   } else {
