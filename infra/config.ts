@@ -25,6 +25,9 @@ import type { Node } from 'constructs';
  * | throttleRateLimit           | 50       | API stage steady-state requests per second |
  * | throttleBurstLimit          | 100      | API stage burst |
  * | authFailureAlarmThreshold   | 20       | 401 answers in 5 minutes that raise the auth-failure alarm |
+ * | clientErrorAlarmThreshold   | 50       | 4xx answers of one route in 5 minutes that raise its 4xx-surge alarm |
+ * | throttledAlarmThreshold     | 5        | 429 answers of one route in 5 minutes that raise its throttle alarm |
+ * | latencyAlarmMs              | 3000     | p99 integration latency of a route (15 minutes) that raises its latency alarm |
  * | alarmEmail                  | (none)   | e-mail subscribed to the stack's alarm topic |
  * | alarmTopicArn               | (none)   | an existing SNS topic for the alarms instead of the stack's own |
  * |                             |          | a stage other than dev refuses to synthesize without one of the two |
@@ -61,6 +64,9 @@ export interface StackConfig {
   defaultPhoneRegion: string;
   throttle: { rateLimit: number; burstLimit: number };
   authFailureAlarmThreshold: number;
+  clientErrorAlarmThreshold: number;
+  throttledAlarmThreshold: number;
+  latencyAlarmMs: number;
   alarmEmail?: string;
   alarmTopicArn?: string;
   /** Reserved concurrency of the audio function; 0 = none. */
@@ -217,6 +223,9 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     defaultPhoneRegion,
     throttle: { rateLimit, burstLimit },
     authFailureAlarmThreshold: int(get, 'authFailureAlarmThreshold', 1, 100_000) ?? 20,
+    clientErrorAlarmThreshold: int(get, 'clientErrorAlarmThreshold', 1, 1_000_000) ?? 50,
+    throttledAlarmThreshold: int(get, 'throttledAlarmThreshold', 1, 1_000_000) ?? 5,
+    latencyAlarmMs: int(get, 'latencyAlarmMs', 100, 30_000) ?? 3000,
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
     ...(alarmTopicArn !== undefined ? { alarmTopicArn } : {}),
     audioReservedConcurrency: int(get, 'audioReservedConcurrency', 0, 1000) ?? (stage === DEV_STAGE ? 0 : 10),

@@ -4,7 +4,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Architecture, Runtime, type CfnFunction, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, MetricFilter, FilterPattern, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { SERVICE_NAME } from '#shared/log';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -175,14 +176,8 @@ export class Recordings extends Construct {
     alarm('OldestRecording', this.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }), 4 * 3600,
       'A queued recording is older than 4 hours: the worker is failing or not keeping up');
     alarm('WorkerErrors', this.worker.metricErrors({ period, statistic: 'Sum' }), 1, 'recordings worker: the function failed (crash or timeout)');
-    new MetricFilter(this, 'FailedFilter', {
-      logGroup: this.logGroup,
-      filterPattern: FilterPattern.stringValue('$.msg', '=', 'recording failed'),
-      metricNamespace: props.namespace,
-      metricName: 'RecordingsFailed',
-      metricValue: '1',
-    });
-    alarm('Failed', new Metric({ namespace: props.namespace, metricName: 'RecordingsFailed', period, statistic: 'Sum' }), 1,
+    // The worker's EMF count (functions/recordings/worker.ts), service-wide: every source and reason.
+    alarm('Failed', new Metric({ namespace: props.namespace, metricName: 'RecordingFailed', dimensionsMap: { service: SERVICE_NAME }, period, statistic: 'Sum' }), 1,
       'A recording could not be copied (refused address, over the cap, or every retry failed): its status says why (npm run recordings -- --stack <name>)');
   }
 }

@@ -7,11 +7,8 @@ import { AttributeType, BillingMode, Table, TableEncryption, type CfnTable } fro
 import { Key, type CfnKey } from 'aws-cdk-lib/aws-kms';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '#shared/table';
@@ -25,6 +22,8 @@ import { acknowledgeCompliance } from './nag.ts';
 import type { KeyList } from './secret-filler/fill.ts';
 import { ErasureOperator } from './erasure-operator.ts';
 import { Recordings } from './recordings.ts';
+import { Observability } from './observability.ts';
+import { WORKER_TIMEOUT_SEC } from '../functions/recordings/settings.ts';
 
 export interface WebhooksStackProps extends StackProps {
   config: StackConfig;
@@ -86,7 +85,7 @@ export class WebhooksStack extends Stack {
   /** Customer managed key for the bucket, table, secret, logs and alarm topic. */
   readonly key: Key;
   /** Where every alarm goes. */
-  alarmTopic!: ITopic;
+  readonly alarmTopic: ITopic;
   readonly api: HttpApi;
   readonly functions: Record<FunctionName, WebhookFunction>;
   /** Days raw payloads, audio and index items are kept; undefined: forever. */
@@ -285,17 +284,22 @@ export class WebhooksStack extends Stack {
 
     (stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
 
-    // ---- Operations ---------------------------------------------------
-    this.alarms(config);
+    // ---- Operations: alarm topic, alarms, dashboard (infra/observability.ts)
+    const ops = new Observability(this, 'Operations', {
+      config, key: this.key, api: this.api, stageName: stage.stageName, accessLogs,
+      functions: WEBHOOK_FUNCTIONS.map((spec) => ({ spec, fn: this.functions[spec.name].fn, reservedConcurrency: this.functions[spec.name].reservedConcurrency })),
+    });
+    this.alarmTopic = ops.topic;
 
     // ---- Recordings the vendors hold: queue, DLQ, worker, alarms (infra/recordings.ts)
-    new Recordings(this, 'Recordings', {
+    const recordings = new Recordings(this, 'Recordings', {
       bucket: this.bucket, table: this.table, secret: this.secret, logRetention: config.logRetention, logLevel: config.logLevel,
       senders: [this.functions['call-completed'].fn, this.functions['engage-voice'].fn],
       namespace: METRIC_NAMESPACE,
-      alarmAction: new SnsAction(this.alarmTopic),
+      alarmAction: ops.alarmAction,
       encryptionKey: this.key,
     });
+    ops.addRecordings({ worker: recordings.worker, workerTimeoutSeconds: WORKER_TIMEOUT_SEC, queue: recordings.queue, deadLetterQueue: recordings.deadLetterQueue });
     const erasure = new ErasureOperator(this, 'ErasureOperator', { bucket: this.bucket, table: this.table, encryptionKey: this.key });
 
     // ---- Outputs ------------------------------------------------------
@@ -326,83 +330,6 @@ export class WebhooksStack extends Stack {
     (this.key.node.defaultChild as CfnKey).overrideLogicalId(PINNED_LOGICAL_IDS.key);
   }
 
-  /**
-   * Alarms: function errors and throttles, API 5xx, index write failures and
-   * bursts of authentication failures.
-   *
-   * Authentication failures are counted with a metric filter on the handler's
-   * one log line per rejected request (`msg: "delivery rejected"`, `status:
-   * 401`) rather than metric math over the EMF `Rejected` metric: math would
-   * need every Source x Reason pair spelled out here, and a reason code added
-   * to a handler later would silently escape the alarm. Every 401 is an
-   * authentication failure, whatever its reason.
-   */
-  private alarms(config: StackConfig): void {
-    // Every alarm has an action. Without alarmTopicArn the stack owns the topic,
-    // encrypted with the stack's key (CloudWatch may use the key for it);
-    // only dev may leave it without a subscriber (config.ts refuses otherwise).
-    let topic: ITopic;
-    if (config.alarmTopicArn) {
-      topic = Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
-    } else {
-      const own = new Topic(this, 'AlarmTopic', { displayName: `Voice webhooks alarms (${config.stage})`, enforceSSL: true, masterKey: this.key });
-      if (config.alarmEmail) own.addSubscription(new EmailSubscription(config.alarmEmail));
-      this.key.addToResourcePolicy(new PolicyStatement({
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }));
-      topic = own;
-    }
-    this.alarmTopic = topic;
-    const action = new SnsAction(topic);
-    const period = Duration.minutes(5);
-    const alarm = (id: string, metric: Metric, threshold: number, description: string) => {
-      const a = new Alarm(this, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      a.addAlarmAction(action);
-      return a;
-    };
-
-    for (const spec of WEBHOOK_FUNCTIONS) {
-      const wf = this.functions[spec.name];
-      alarm(`${spec.id}Errors`, wf.fn.metricErrors({ period, statistic: 'Sum' }), 1, `${spec.name}: the function failed (crash or timeout)`);
-      alarm(`${spec.id}Throttles`, wf.fn.metricThrottles({ period, statistic: 'Sum' }), 1, `${spec.name}: invocations were throttled`);
-      new MetricFilter(this, `${spec.id}AuthRejectedFilter`, {
-        logGroup: wf.logGroup,
-        filterPattern: FilterPattern.all(
-          FilterPattern.stringValue('$.msg', '=', 'delivery rejected'),
-          FilterPattern.numberValue('$.status', '=', 401),
-        ),
-        metricNamespace: METRIC_NAMESPACE,
-        metricName: 'AuthRejected',
-        metricValue: '1',
-      });
-      new MetricFilter(this, `${spec.id}IndexWriteFailedFilter`, {
-        logGroup: wf.logGroup,
-        filterPattern: FilterPattern.stringValue('$.msg', '=', 'index write failed'),
-        metricNamespace: METRIC_NAMESPACE,
-        metricName: 'IndexWriteFailures',
-        metricValue: '1',
-      });
-    }
-    alarm('Api5xx', this.api.metricServerError({ period, statistic: 'Sum' }), 1, 'The API answered 5xx (storage unavailable, function failure or timeout)');
-    alarm('AuthFailures',
-      new Metric({ namespace: METRIC_NAMESPACE, metricName: 'AuthRejected', period, statistic: 'Sum' }),
-      config.authFailureAlarmThreshold,
-      `At least ${config.authFailureAlarmThreshold} requests failed authentication in 5 minutes: a misconfigured vendor, a rotated secret, or someone probing the endpoints`);
-    alarm('IndexWriteFailures',
-      new Metric({ namespace: METRIC_NAMESPACE, metricName: 'IndexWriteFailures', period, statistic: 'Sum' }),
-      1,
-      'An index write failed after the archive write (watsonx answers 2xx anyway): run the reindex tool');
-  }
 }
 
 /**

@@ -64,10 +64,13 @@ export class WebhookFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  /** Concurrency reserved for this function, if any. */
+  readonly reservedConcurrency: number | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookFunctionProps) {
     super(scope, id);
     const { spec } = props;
+    this.reservedConcurrency = props.reservedConcurrency;
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: props.logKey });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),

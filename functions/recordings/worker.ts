@@ -63,7 +63,7 @@ async function handleOne(record: SQSRecord, w: WorkerDeps): Promise<boolean> {
   try {
     const result = await archiveRecording(w, m);
     if (result.kind === 'archived') {
-      rlog.metric('RecordingArchived', { Source: m.source });
+      rlog.metric('RecordingArchived', [{ Source: m.source }, {}]);
       rlog.metric('RecordingBytes', { Source: m.source }, result.bytes, MetricUnit.Bytes);
       rlog.info('recording archived', { s3Key: result.s3Key, bytes: result.bytes, contentType: result.contentType, adopted: result.adopted, ms: Date.now() - started });
     } else {
@@ -76,7 +76,7 @@ async function handleOne(record: SQSRecord, w: WorkerDeps): Promise<boolean> {
     const status = last ? 'failed' : 'retrying';
     rlog.warn(last ? 'recording failed' : 'recording attempt failed, will retry', { reason, permanent, ...errorFields(err), ms: Date.now() - started });
     await recordFailure(w, m, status, reason, attempt).catch((e: unknown) => rlog.error('could not record the failure in the index', errorFields(e)));
-    if (last) rlog.metric('RecordingFailed', { Source: m.source, Reason: reason });
+    if (last) rlog.metric('RecordingFailed', [{ Source: m.source, Reason: reason }, {}]);
     if (permanent) return true;
     const seconds = last ? 0 : w.retryDelays[attempt - 1] ?? 0;
     await w.delay(record.receiptHandle, seconds).catch((e: unknown) => rlog.error('could not set the retry delay', errorFields(e)));

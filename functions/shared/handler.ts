@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { HttpError, MethodNotAllowed, ServiceUnavailable } from './errors.ts';
 import { decodeEvent, type WebhookRequest } from './request.ts';
-import { type Logger, errorFields, logger, takeColdStart } from './log.ts';
+import { type Dimensions, type Logger, MetricUnit, errorFields, logger, takeColdStart } from './log.ts';
 import { readSettings, type CredentialName, type Settings, type Secrets } from './config.ts';
 import { createSecretsProvider, type SecretsProvider } from './secrets.ts';
 import type { Outcome } from './storage.ts';
@@ -45,6 +45,9 @@ export interface HandlerOptions {
 const METRIC_OF: Record<Outcome | 'not-a-call', string> = {
   stored: 'Accepted', duplicate: 'Duplicate', stale: 'Stale', archived: 'IndexWriteFailed', 'not-a-call': 'NotACall',
 };
+
+/** Dimension sets of a count: per source (dashboard), and the whole service (what the alarms read). */
+const perSource = (source: string): Dimensions[] => [{ Source: source }, {}];
 
 /** What a sender (or the user replaying) reads when the bytes are safe but the index write failed. */
 export const ARCHIVED_MESSAGE = 'archived, not indexed: the delivery is safe in the S3 archive but the index write failed; run `npm run reindex` to index it';
@@ -109,24 +112,28 @@ export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => P
         }
       };
       const result = await run({ req, log, settings, secrets: loadSecrets });
-      log.metric(METRIC_OF[result.outcome], { Source: result.source });
+      const ms = Date.now() - started;
+      log.metric(METRIC_OF[result.outcome], perSource(result.source));
+      log.metric('Latency', { Source: result.source }, ms, MetricUnit.Milliseconds);
       // Names only: the operator finishes a rotation once this count stays at zero.
       const previous = result.previous?.length ? { acceptedOnPrevious: result.previous.join(',') } : {};
       if (result.previous?.length) log.metric('AcceptedOnPreviousSecret', { Source: result.source });
-      log.info('delivery accepted', { outcome: result.outcome, status: result.statusCode ?? 200, ms: Date.now() - started, ...previous });
+      log.info('delivery accepted', { outcome: result.outcome, status: result.statusCode ?? 200, ms, ...previous });
       const note = result.outcome === 'archived' ? { indexed: false, message: ARCHIVED_MESSAGE } : {};
       return jsonResponse(result.statusCode ?? 200, { ok: true, outcome: result.outcome, ...note, ...result.body });
     } catch (err) {
       if (err instanceof HttpError) {
         const kind = err.statusCode >= 500 ? 'Unavailable' : 'Rejected';
-        log.metric(kind, { Source: source, Reason: err.code });
+        log.metric(kind, [{ Source: source, Reason: err.code }, {}]);
+        // Every 401, whatever its reason: the auth-failure alarm reads the service-wide count.
+        if (err.statusCode === 401) log.metric('AuthFailed', perSource(source));
         log.warn(err.statusCode >= 500 ? 'delivery failed' : 'delivery rejected', {
           status: err.statusCode, reason: err.code, ms: Date.now() - started,
         });
         return errorResponse(err);
       }
       log.error('unhandled error', { ...errorFields(err), ms: Date.now() - started });
-      log.metric('Error', { Source: source });
+      log.metric('Error', perSource(source));
       return jsonResponse(500, { error: 'internal_error', message: 'internal error' });
     }
   };

@@ -92,7 +92,7 @@ export class Logger {
   error(message: string, fields?: Fields): void { powertools.error(message, { ...this.keys, ...fields }); }
 
   /** An EMF record (see metric below); this logger's string keys (correlation id, source, call id) ride along as metadata. */
-  metric(name: string, dimensions: Record<string, string>, value = 1, unit: Unit = MetricUnit.Count): void {
+  metric(name: string, dimensions: Dimensions | readonly Dimensions[], value = 1, unit: Unit = MetricUnit.Count): void {
     const metadata: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.keys)) if (typeof v === 'string') metadata[k] = v;
     metric(name, dimensions, value, unit, metadata);
@@ -104,23 +104,36 @@ export const logger = new Logger();
 
 // One Metrics instance builds every record: dimensions, metric and metadata are
 // added, serialized and cleared synchronously, so concurrent requests never mix.
-const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME });
+// Its own warnings (a bad dimension, a key collision) go through the Logger above.
+const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME, logger: powertools });
+
+export type Dimensions = Record<string, string>;
 
 /**
- * One embedded-metric-format record (its own dimension set, e.g. Source, or
- * Source x Reason): CloudWatch turns the log line into a metric, no API call
- * on the request path. Metadata are plain properties of the record (Log Insights reads them).
+ * One embedded-metric-format record: CloudWatch turns the log line into a
+ * metric, no API call on the request path. Several dimension sets make one
+ * metric per set from the same line, e.g. `[{ Source, Reason }, {}]`: by
+ * source and reason, and for the whole service (`{}` is `service` alone), so
+ * an alarm reads one metric without naming every source or reason. Sets do not
+ * repeat a key (Powertools warns on each such record); a per-source total of a
+ * by-reason metric is a dashboard SUM(SEARCH(...)).
+ * Metadata are plain properties of the record (Log Insights reads them).
  */
 export function metric(
   name: string,
-  dimensions: Record<string, string>,
+  dimensions: Dimensions | readonly Dimensions[],
   value = 1,
   unit: Unit = MetricUnit.Count,
   metadata: Record<string, string> = {},
 ): void {
-  metrics.addDimensions(dimensions);
+  const sets: readonly Dimensions[] = Array.isArray(dimensions) ? dimensions : [dimensions];
+  const named = new Set<string>();
+  for (const set of sets) {
+    metrics.addDimensions(set);
+    for (const k of Object.keys(set)) named.add(k);
+  }
   metrics.addMetric(name, unit, value);
-  for (const [k, v] of Object.entries(metadata)) if (!(k in dimensions)) metrics.addMetadata(k, v);
+  for (const [k, v] of Object.entries(metadata)) if (!named.has(k)) metrics.addMetadata(k, v);
   try {
     sink(JSON.stringify(metrics.serializeMetrics(), redact));
   } finally {

@@ -65,7 +65,7 @@ export async function queueRecordings(
     return messages.length;
   } catch (err) {
     log.error('recordings not queued: the index keeps them without a copy; `npm run recordings -- --missing` queues them', { ...errorFields(err), count: messages.length });
-    log.metric('RecordingEnqueueFailed', { Source: call.source }, messages.length);
+    log.metric('RecordingEnqueueFailed', [{ Source: call.source }, {}], messages.length);
     return 0;
   }
 }

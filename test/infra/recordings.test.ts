@@ -90,8 +90,9 @@ describe('recordings: queue, dead-letter queue, worker', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Namespace: 'AWS/SQS', Threshold: 14_400 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RecordingsWorkerFunction' } }] });
-    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.msg = "recording failed" }', MetricTransformations: [{ MetricNamespace: 'VoiceWebhooks', MetricName: 'RecordingsFailed', MetricValue: '1' }] });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RecordingsFailed', Namespace: 'VoiceWebhooks', Threshold: 1 });
+    // The worker's own EMF count, service-wide (every source and reason), not a filter over its log messages.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RecordingFailed', Namespace: 'VoiceWebhooks', Threshold: 1, Dimensions: [{ Name: 'service', Value: 'voice-webhooks' }] });
+    template.resourcePropertiesCountIs('AWS::Logs::MetricFilter', { LogGroupName: { Ref: Match.stringLikeRegexp('^RecordingsLogs') } }, 0);
   });
 
   it('outputs both queue URLs, honours recordingsMaxBytes, and stays cdk-nag clean with alarm e-mails on', () => {

@@ -20,6 +20,9 @@ import { ACCESS_LOG_FIELDS, PINNED_LOGICAL_IDS, type WebhooksStack } from '../..
 import { FILLER_SERVICE_TIMEOUT, FILLER_TIMEOUT, FROZEN_SECRET_TEMPLATE, secretKeyList } from '../../infra/secret.ts';
 import { keyListHash, type KeyList } from '../../infra/secret-filler/fill.ts';
 import { BUNDLE_FILE, REPO_ROOT, WEBHOOK_FUNCTIONS } from '../../infra/functions.ts';
+import { NEAR_LIMIT } from '../../infra/observability.ts';
+import { SERVICE_NAME } from '#shared/log';
+import { SOURCES } from '#shared/model';
 import { writeEvents } from '../../lib/sam-events.ts';
 
 /**
@@ -329,31 +332,80 @@ describe('least privilege', () => {
 });
 
 describe('operations', () => {
-  it('alarms on errors and throttles per function, API 5xx, auth failure bursts and index write failures', () => {
+  it('alarms per function on errors, throttles and duration near its timeout, on account concurrency near the quota', () => {
     for (const spec of WEBHOOK_FUNCTIONS) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${spec.id}Function` } }], Threshold: 1 });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${spec.id}Function` } }] });
-      template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: { Ref: Match.stringLikeRegexp(`^${spec.id}Logs`) },
-        FilterPattern: '{ ($.msg = "delivery rejected") && ($.status = 401) }',
-        MetricTransformations: [{ MetricNamespace: 'VoiceWebhooks', MetricName: 'AuthRejected', MetricValue: '1' }],
+      const fnDims = [{ Name: 'FunctionName', Value: { Ref: `${spec.id}Function` } }];
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda', Dimensions: fnDims, Threshold: 1 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda', Dimensions: fnDims });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Duration', Namespace: 'AWS/Lambda', Dimensions: fnDims, Statistic: 'Maximum', Threshold: spec.timeoutSeconds * 1000 * NEAR_LIMIT,
       });
     }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RecordingsWorkerFunction' } }], Statistic: 'Maximum' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ConcurrentExecutions', Namespace: 'AWS/Lambda', Dimensions: Match.absent(), Statistic: 'Maximum', Threshold: 800 });
+    // dev reserves nothing, so no per-function concurrency alarm (prod: below).
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ConcurrentExecutions', Dimensions: Match.anyValue() }, 0);
+  });
+
+  it('alarms per route on 429s, 4xx surges and p99 integration latency', () => {
+    const apiId = { Ref: Match.stringLikeRegexp('^Api') };
+    for (const spec of WEBHOOK_FUNCTIONS) {
+      for (const path of spec.paths) {
+        const routeDims = Match.arrayWith([{ Name: 'ApiId', Value: apiId }, { Name: 'Method', Value: 'ANY' }, { Name: 'Resource', Value: path }, { Name: 'Stage', Value: '$default' }]);
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '4xx', Namespace: 'AWS/ApiGateway', Dimensions: routeDims, Statistic: 'Sum', Threshold: 50 });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          MetricName: 'IntegrationLatency', Namespace: 'AWS/ApiGateway', Dimensions: routeDims, ExtendedStatistic: 'p99', Threshold: 3000, EvaluationPeriods: 3,
+        });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttled', Namespace: 'VoiceWebhooks', Dimensions: [{ Name: 'Route', Value: `ANY ${path}` }], Threshold: 5 });
+      }
+    }
+    // HTTP APIs publish no 429 metric: one filter on the access log's structured status, dimensioned by route.
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: Match.stringLikeRegexp('^ApiAccessLogs') },
+      FilterPattern: '{ $.status = "429" }',
+      MetricTransformations: [{ MetricNamespace: 'VoiceWebhooks', MetricName: 'Throttled', MetricValue: '1', Dimensions: [{ Key: 'Route', Value: '$.routeKey' }] }],
+    });
+    const t = synthVariant({ clientErrorAlarmThreshold: 7, throttledAlarmThreshold: 2, latencyAlarmMs: 1500 });
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: '4xx', Threshold: 7 }, 3);
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Throttled', Threshold: 2 }, 3);
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'IntegrationLatency', Threshold: 1500 }, 3);
+  });
+
+  it('alarms on the functions\' EMF counts, service-wide (auth failures, index write failures, unqueued recordings, unhandled errors), never on log message filters', () => {
+    const service = [{ Name: 'service', Value: SERVICE_NAME }];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AuthFailed', Namespace: 'VoiceWebhooks', Dimensions: service, Statistic: 'Sum', Period: 300, Threshold: 20 });
+    for (const name of ['IndexWriteFailed', 'RecordingEnqueueFailed', 'Error', 'RecordingFailed']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: name, Namespace: 'VoiceWebhooks', Dimensions: service, Threshold: 1 });
+    }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway' });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AuthRejected', Namespace: 'VoiceWebhooks', Statistic: 'Sum', Period: 300, Threshold: 20 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IndexWriteFailures', Namespace: 'VoiceWebhooks' });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', WEBHOOK_FUNCTIONS.length * 2 + 3 + 4 /* recordings: test/infra/recordings.test.ts */);
+    // The only metric filter is the access log's 429 count.
+    const filters = resourcesOfType('AWS::Logs::MetricFilter');
+    expect(filters.map(([, f]) => f.Properties?.FilterPattern)).toEqual(['{ $.status = "429" }']);
+    // 3 functions x 3, 3 routes x 3, 5xx, account concurrency, 4 EMF counts, recordings 4 + worker duration.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9 + 9 + 1 + 1 + 4 + 5);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     for (const [id, a] of resourcesOfType('AWS::CloudWatch::Alarm')) expect(a.Properties?.AlarmActions, id).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': ['DataKey', 'Arn'] } });
   });
 
+  it('has a dashboard with a row per source: deliveries by outcome, rejections by reason, latency, recordings', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const [, dash] = resourcesOfType('AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.stringify(dash.Properties?.DashboardBody);
+    for (const source of SOURCES) {
+      for (const title of ['deliveries', 'rejected by reason', 'handler latency (ms)', 'recordings']) expect(body).toContain(`${source}: ${title}`);
+      expect(body).toMatch(new RegExp(`SEARCH\\('\\{VoiceWebhooks,Reason,Source,service\\} MetricName=\\W+Rejected\\W+ Source=\\W+${source}\\W`));
+    }
+    for (const metric of ['Accepted', 'Duplicate', 'Stale', 'IndexWriteFailed', 'Unavailable', 'Latency', 'RecordingArchived', 'RecordingFailed']) expect(body).toContain(metric);
+    for (const title of ['API 4xx / 5xx / 429 per route', 'API integration latency p99 (ms)', 'Function duration p99 (ms)', 'Concurrent executions', 'Recordings queue']) expect(body).toContain(title);
+  });
+
   it('sends alarms to an e-mail subscription only when alarmEmail is set', () => {
     const t = synthVariant({ alarmEmail: 'ops@example.com', authFailureAlarmThreshold: 5 });
     t.resourceCountIs('AWS::SNS::Topic', 1);
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AuthRejected', Threshold: 5, AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AuthFailed', Threshold: 5, AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }] });
     for (const pack of nagPacks(t.stack)) expect(pack.validateScope(t.stack).violations).toEqual([]);
     t.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
   });
@@ -372,6 +424,11 @@ describe('operations', () => {
     expect(audio().Properties).not.toHaveProperty('ReservedConcurrentExecutions');
     const prod = synthVariant({ stage: 'prod', retentionDays: 365, alarmEmail: 'ops@example.com', audioThrottleRateLimit: 15 });
     prod.hasResourceProperties('AWS::Lambda::Function', { Description: 'audio-webhook webhook', ReservedConcurrentExecutions: 10 });
+    // ...and alarms when 8 of the 10 are in use.
+    prod.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ConcurrentExecutions', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'AudioWebhookFunction' } }], Statistic: 'Maximum', Threshold: 8,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
+    });
     for (const d of ['call-completed webhook', 'engage-voice webhook']) {
       const fn = Object.values(prod.findResources('AWS::Lambda::Function', { Properties: { Description: d } }))[0]!;
       expect(fn.Properties).not.toHaveProperty('ReservedConcurrentExecutions');

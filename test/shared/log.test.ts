@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as LogModule from '#shared/log';
 import type * as HandlerModule from '../../functions/call-completed/handler.ts';
 import { toApiGatewayEvent } from '../../lib/api-gateway.ts';
+import { SERVICE_DIMENSIONS } from '../../infra/observability.ts';
 
 /**
  * Logs and metrics go through Powertools (functions/shared/log.ts). Each case
@@ -88,7 +89,10 @@ describe('metrics', () => {
 
 describe('a webhook function', () => {
   async function handler(): Promise<{ run: typeof HandlerModule.handler; lines: Line[] }> {
-    const { lines } = await fresh({ BUCKET_NAME: 'b', TABLE_NAME: 't', SECRET_ARN: undefined, AWS_LAMBDA_FUNCTION_NAME: 'VoiceWebhooks-dev-CallCompletedFunction' });
+    const { lines } = await fresh({
+      BUCKET_NAME: 'b', TABLE_NAME: 't', SECRET_ARN: undefined, AWS_LAMBDA_FUNCTION_NAME: 'VoiceWebhooks-dev-CallCompletedFunction',
+      VOLUBILE_WEBHOOK_SECRET: 'log-test-volubile-secret-4d1e', VOLUBILE_WEBHOOK_TOKEN: undefined,
+    });
     const mod = await import('../../functions/call-completed/handler.ts');
     return { run: mod.handler, lines };
   }
@@ -116,5 +120,15 @@ describe('a webhook function', () => {
     expect(lines.filter((l) => 'Rejected' in l).map((l) => [l.Source, l.Reason, l.correlation_id])).toEqual([
       ['volubile', 'method_not_allowed', 'req-A'], ['volubile', 'method_not_allowed', 'req-B'],
     ]);
+  });
+
+  it('counts a 401 service-wide (what the AuthFailures alarm reads) and per source, and a rejection by reason', async () => {
+    const { run, lines } = await handler();
+    const unsigned = toApiGatewayEvent({ method: 'POST', target: '/call-completed/volubile', headers: [['content-type', 'application/json']], body: Buffer.from('{"id":"c1"}'), requestId: 'req-401' });
+    expect((await run(unsigned, { awsRequestId: 'lambda-1' })).statusCode).toBe(401);
+    const dims = (name: string) => lines.filter((l) => name in l).map((l) => (l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]?.Dimensions);
+    expect(dims('AuthFailed')).toEqual([[['service', 'Source'], [Object.keys(SERVICE_DIMENSIONS)[0]]]]);
+    expect(dims('Rejected')).toEqual([[['service', 'Source', 'Reason'], ['service']]]);
+    expect(lines.find((l) => 'AuthFailed' in l)).toMatchObject({ ...SERVICE_DIMENSIONS, Source: 'volubile', AuthFailed: 1 });
   });
 });
