@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SQSClient, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { Recording } from '#shared/model';
 import type { LambdaHandler } from '#shared/handler';
 import { ensureBucketAndTable } from '../../lib/embedded.ts';
@@ -13,6 +14,7 @@ import { startLocalQueues, type LocalQueues } from '../../lib/local-queue.ts';
 import { eventFromRequest } from '../../lib/event.ts';
 import { synthflowRequest, engageVoiceRequest } from '../../lib/requests.ts';
 import { freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
+import { reindex } from '../../lib/reindex/core.ts';
 import { main } from '../../scripts/recordings.ts';
 import { main as calls } from '../../scripts/calls.ts';
 import { getItem, getObjectBytes } from '../support/storage.ts';
@@ -55,10 +57,10 @@ afterAll(async () => {
 });
 
 /** The environment a user's shell has beside a running `npm start` (its storage ports), with or without its queue. */
-function cliEnv(sqsPort = closedPort): Record<string, string | undefined> {
+function cliEnv(sqsPort = closedPort, table = tableName): Record<string, string | undefined> {
   return {
     BUCKET_NAME: bucket,
-    TABLE_NAME: tableName,
+    TABLE_NAME: table,
     LOCAL_S3_PORT: new URL(process.env.AWS_ENDPOINT_URL_S3!).port,
     LOCAL_DYNAMODB_PORT: new URL(process.env.AWS_ENDPOINT_URL_DYNAMODB!).port,
     LOCAL_SQS_PORT: String(sqsPort),
@@ -273,6 +275,23 @@ describe('npm run recordings', () => {
         await new Promise((resolve) => cfn.close(resolve));
       }
     });
+  });
+
+  it('an index rebuilt from the archive lists the copies as pending; --missing adopts the objects already in the bucket, fetching nothing', async () => {
+    const before = await recordings('engage-voice', ev.uii, ev.sk);
+    const rebuilt = `${tableName}-rebuilt`;
+    await ensureBucketAndTable({ s3Endpoint: process.env.AWS_ENDPOINT_URL_S3!, dynamoEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB! }, bucket, rebuilt);
+    const report = await reindex({ s3: new S3Client({ forcePathStyle: true }), bucketName: bucket, tableName: rebuilt, settings: { engageTimeZone: 'UTC', defaultPhoneRegion: 'US' }, sources: ['engage-voice'] });
+    expect(report.failed).toEqual([]);
+    const reindexed = ((await getItem('engage-voice', ev.uii, ev.sk, rebuilt))?.record as { recordings: Recording[] }).recordings;
+    expect(reindexed.map((r) => r.s3Key)).toEqual([undefined, undefined]);
+    const fetchesBefore = vendor.requests.length;
+    const adopted = await run(['--missing'], cliEnv(closedPort, rebuilt));
+    expect(adopted.code).toBe(0);
+    expect(adopted.out).toContain('2 of 2 recording(s) copied');
+    expect(vendor.requests.length).toBe(fetchesBefore);
+    const after = ((await getItem('engage-voice', ev.uii, ev.sk, rebuilt))?.record as { recordings: Recording[] }).recordings;
+    expect(after.map((r) => [r.s3Key, r.sha256, r.bytes, r.contentType])).toEqual(before.map((r) => [r.s3Key, r.sha256, r.bytes, r.contentType]));
   });
 
   it('refuses what it cannot do, before touching storage', async () => {
