@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { readSecretTimings, type SecretTimings } from '#shared/secrets';
 
 /**
  * Everything a user may change without editing code, read from CDK context
@@ -19,6 +20,8 @@ import type { Node } from 'constructs';
  * | objectLockDays              | (off)    | default Object Lock retention in days; enables Object Lock |
  * | objectLockMode              | GOVERNANCE | GOVERNANCE or COMPLIANCE (compliance cannot be shortened, not even by root) |
  * | logRetentionDays            | 90       | retention of function and access log groups (a CloudWatch RetentionDays value) |
+ * | secretRefreshSeconds        | 300      | how often the functions re-read the webhook secret (1-86400) |
+ * | secretMaxStaleSeconds       | 3600     | how long a cached secret is served while Secrets Manager fails (at least the refresh) |
  * | logLevel                    | INFO     | functions' log level (DEBUG, INFO, WARN, ERROR): Lambda's advanced logging controls, read by Powertools |
  * | engageVoiceTimeZone         | UTC      | IANA zone of Engage Voice `call_start` |
  * | defaultPhoneRegion          | US       | region for phone numbers without a country code |
@@ -60,6 +63,8 @@ export interface StackConfig {
   objectLock?: { days: number; mode: 'GOVERNANCE' | 'COMPLIANCE' };
   logRetention: RetentionDays;
   logLevel: LogLevelName;
+  /** Secret refresh interval and staleness bound, seconds (SECRET_REFRESH_SECONDS, SECRET_MAX_STALE_SECONDS). */
+  secretTimings: { refreshSeconds: number; maxStaleSeconds: number };
   engageVoiceTimeZone: string;
   defaultPhoneRegion: string;
   throttle: { rateLimit: number; burstLimit: number };
@@ -128,6 +133,14 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
   }
   const logLevel = (str(get, 'logLevel') ?? 'INFO').toUpperCase();
   if (!LOG_LEVELS.some((l) => l === logLevel)) throw new ContextError(`context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  // The functions' own rule (functions/shared/secrets.ts), applied at synth so a bad value cannot deploy.
+  let timings: SecretTimings;
+  try {
+    timings = readSecretTimings({ SECRET_REFRESH_SECONDS: str(get, 'secretRefreshSeconds'), SECRET_MAX_STALE_SECONDS: str(get, 'secretMaxStaleSeconds') });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ContextError(`context ${message.replace('SECRET_REFRESH_SECONDS', 'secretRefreshSeconds').replace('SECRET_MAX_STALE_SECONDS', 'secretMaxStaleSeconds')}`);
+  }
   const engageVoiceTimeZone = str(get, 'engageVoiceTimeZone') ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: engageVoiceTimeZone });
@@ -219,6 +232,7 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     ...(lockDays !== undefined ? { objectLock: { days: lockDays, mode: lockMode } } : {}),
     logRetention: logDays,
     logLevel: logLevel as LogLevelName,
+    secretTimings: { refreshSeconds: timings.refreshMs / 1000, maxStaleSeconds: timings.maxStaleMs / 1000 },
     engageVoiceTimeZone,
     defaultPhoneRegion,
     throttle: { rateLimit, burstLimit },

@@ -188,6 +188,8 @@ export class WebhooksStack extends Stack {
       BUCKET_NAME: this.bucket.bucketName,
       TABLE_NAME: this.table.tableName,
       SECRET_ARN: this.secret.secretArn,
+      SECRET_REFRESH_SECONDS: String(config.secretTimings.refreshSeconds),
+      SECRET_MAX_STALE_SECONDS: String(config.secretTimings.maxStaleSeconds),
       ENGAGE_VOICE_TIMEZONE: config.engageVoiceTimeZone,
       DEFAULT_PHONE_REGION: config.defaultPhoneRegion,
       ...(this.retentionDays !== undefined ? { RETENTION_DAYS: String(this.retentionDays) } : {}),
@@ -299,6 +301,8 @@ export class WebhooksStack extends Stack {
       alarmAction: ops.alarmAction,
       encryptionKey: this.key,
     });
+    recordings.worker.addEnvironment('SECRET_REFRESH_SECONDS', String(config.secretTimings.refreshSeconds));
+    recordings.worker.addEnvironment('SECRET_MAX_STALE_SECONDS', String(config.secretTimings.maxStaleSeconds));
     ops.addRecordings({ worker: recordings.worker, workerTimeoutSeconds: WORKER_TIMEOUT_SEC, queue: recordings.queue, deadLetterQueue: recordings.deadLetterQueue });
     const erasure = new ErasureOperator(this, 'ErasureOperator', { bucket: this.bucket, table: this.table, encryptionKey: this.key });
 

@@ -3,7 +3,7 @@
  * again with one package replaced by an empty stub (or with a changed esbuild
  * option), then times module load of all variants side by side (fresh
  * processes, interleaved). The stubbed bundles are not runnable; only their
- * load is timed. `npx tsx bench/experiments/cold-what-if.ts [runs]`
+ * load is timed. `npx tsx bench/experiments/cold-what-if.ts [runs] [variant name part]`
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ function stub(pattern: RegExp): Plugin {
     setup(build) {
       build.onResolve({ filter: pattern }, (args) => ({ path: args.path, namespace: 'stub' }));
       build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-        contents: 'export const parsePhoneNumberFromString = () => undefined; export class SecretsManagerClient {}; export class GetSecretValueCommand {}; export const Busboy = () => undefined; export class Dicer {}; export default {};',
+        contents: 'export const parsePhoneNumberFromString = () => undefined; export class SecretsManagerClient {}; export class GetSecretValueCommand {}; export const Busboy = () => undefined; export class Dicer {}; export class Logger { debug() {} info() {} warn() {} error() {} }; export class Metrics { addDimensions() {} addMetric() {} addMetadata() {} serializeMetrics() { return {}; } clearMetrics() {} clearDimensions() {} clearMetadata() {} }; export const MetricUnit = {}; export default {};',
         loader: 'js',
       }));
     },
@@ -29,6 +29,8 @@ function stub(pattern: RegExp): Plugin {
 
 async function main(): Promise<void> {
   const runs = Number(process.argv[2] ?? 15);
+  // Optional: only the variants whose name contains this (beside "as shipped"), e.g. Powertools.
+  const only = process.argv[3];
   const dir = mkdtempSync(join(tmpdir(), 'cold-what-if-'));
   const variants: { name: string; fnName: string; plugins?: Plugin[]; sourcesContent?: boolean }[] = [
     { name: 'as shipped', fnName: 'all' },
@@ -37,7 +39,8 @@ async function main(): Promise<void> {
     { name: 'without libphonenumber-js + secrets-manager', fnName: 'call-completed', plugins: [stub(/^(libphonenumber-js|@aws-sdk\/client-secrets-manager)/)] },
     { name: 'without @fastify/busboy + secrets-manager', fnName: 'audio-webhook', plugins: [stub(/^(@fastify\/busboy|@aws-sdk\/client-secrets-manager)$/)] },
     { name: 'source map without sourcesContent', fnName: 'all', sourcesContent: false },
-  ];
+    { name: 'without Powertools Logger + Metrics', fnName: 'all', plugins: [stub(/^@aws-lambda-powertools\/(logger|metrics)$/)] },
+  ].filter((v) => v.name === 'as shipped' || !only || v.name.includes(only));
   const subjects: ColdSubject[] = [];
   const sizes = new Map<string, number>();
   for (const v of variants) {

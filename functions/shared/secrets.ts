@@ -1,4 +1,5 @@
 import { ConfigError, pickSecrets, type Secrets } from './config.ts';
+import { logger } from './log.ts';
 
 /**
  * The webhook secret in AWS (SECRET_ARN set): one Secrets Manager client for
@@ -56,6 +57,24 @@ export function readSecretTimings(env: Env = process.env): SecretTimings {
   return { refreshMs: refresh * 1000, maxStaleMs: maxStale * 1000 };
 }
 
+export const DEFAULT_SECRET_TIMINGS: SecretTimings = { refreshMs: 300_000, maxStaleMs: 3_600_000 };
+
+/**
+ * What the functions use at run time: the configured timings, or — when they
+ * are invalid — the defaults and one warning. A bad interval must not turn
+ * every request into a 500 (the stack validates both at synth, so only a
+ * hand edit of the function's environment gets here).
+ */
+export function runtimeSecretTimings(env: Env = process.env, warn: (message: string) => void = (m) => logger.warn(m)): SecretTimings {
+  try {
+    return readSecretTimings(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    warn(`${err.message}; using the defaults (${DEFAULT_SECRET_TIMINGS.refreshMs / 1000} s refresh, ${DEFAULT_SECRET_TIMINGS.maxStaleMs / 1000} s staleness bound)`);
+    return DEFAULT_SECRET_TIMINGS;
+  }
+}
+
 /** The secret's JSON as secrets; anything but a JSON object is a configuration error. */
 export function parseSecretString(text: string | undefined): Secrets {
   let parsed: unknown;
@@ -71,6 +90,8 @@ export function parseSecretString(text: string | undefined): Secrets {
 export interface ProviderOptions {
   /** Clock, for tests of the refresh rules. */
   now?: () => number;
+  /** Where an invalid timing is reported (default: a warning log line). */
+  warn?: (message: string) => void;
 }
 
 export function createSecretsProvider(env: Env = process.env, opts: ProviderOptions = {}): SecretsProvider {
@@ -79,7 +100,7 @@ export function createSecretsProvider(env: Env = process.env, opts: ProviderOpti
     const fromEnv = pickSecrets(env);
     return Object.assign(async () => fromEnv, { ready: Promise.resolve() });
   }
-  const { refreshMs, maxStaleMs } = readSecretTimings(env);
+  const { refreshMs, maxStaleMs } = runtimeSecretTimings(env, opts.warn);
   const now = opts.now ?? Date.now;
   const client = import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) => {
     const sm = new SecretsManagerClient({

@@ -20,6 +20,14 @@ describe('readStackConfig', () => {
     expect(stackName(c.stage)).toBe('VoiceWebhooks-dev');
   });
 
+  it('validates the secret refresh interval at synth with the functions\' own rule, so a value the functions would refuse cannot deploy', () => {
+    expect(readStackConfig(ctx({})).secretTimings).toEqual({ refreshSeconds: 300, maxStaleSeconds: 3600 });
+    expect(readStackConfig(ctx({ secretRefreshSeconds: '60', secretMaxStaleSeconds: 600 })).secretTimings).toEqual({ refreshSeconds: 60, maxStaleSeconds: 600 });
+    expect(() => readStackConfig(ctx({ secretRefreshSeconds: 0 }))).toThrow(/^context secretRefreshSeconds must be between 1 and 86400 seconds, got 0$/);
+    expect(() => readStackConfig(ctx({ secretRefreshSeconds: '5m' }))).toThrow(/context secretRefreshSeconds must be a whole number of seconds, got "5m"/);
+    expect(() => readStackConfig(ctx({ secretRefreshSeconds: 600, secretMaxStaleSeconds: 60 }))).toThrow(/context secretMaxStaleSeconds \(60\) must be at least secretRefreshSeconds \(600\)/);
+  });
+
   it('accepts -c strings as numbers and rejects bad values with the key name', () => {
     const c = readStackConfig(ctx({ stage: 'prod', retentionDays: '400', objectLockDays: '365', objectLockMode: 'compliance', throttleRateLimit: '10', alarmEmail: 'ops@example.com' }));
     expect(c.objectLock).toEqual({ days: 365, mode: 'COMPLIANCE' });

@@ -98,6 +98,8 @@ describe('webhook functions', () => {
       Environment: {
         Variables: {
           POWERTOOLS_LOG_LEVEL: 'INFO',
+          SECRET_REFRESH_SECONDS: '300',
+          SECRET_MAX_STALE_SECONDS: '3600',
           BUCKET_NAME: { Ref: Match.stringLikeRegexp('^Bucket') },
           TABLE_NAME: { Ref: Match.stringLikeRegexp('^Table') },
           SECRET_ARN: { Ref: Match.stringLikeRegexp('^WebhookSecret') },

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetConfiguration } from '#shared/handler';
 import { SECRET_NAMES } from '#shared/config';
-import { createSecretsProvider, readSecretTimings } from '#shared/secrets';
+import { setLogSink } from '#shared/log';
+import { DEFAULT_SECRET_TIMINGS, createSecretsProvider, readSecretTimings, runtimeSecretTimings } from '#shared/secrets';
 import { handler } from '../../functions/engage-voice/handler.ts';
 import { fixture, freshUii, jsonEvent } from '../engage-voice/support.ts';
 import { startSecretsManager, type SecretsManagerStandIn } from '../support/secrets-manager.ts';
@@ -51,7 +52,23 @@ describe('readSecretTimings', () => {
     expect(() => readSecretTimings({ SECRET_REFRESH_SECONDS: '0' })).toThrow(/SECRET_REFRESH_SECONDS must be between 1 and 86400/);
     expect(() => readSecretTimings({ SECRET_REFRESH_SECONDS: '-5' })).toThrow(/whole number/);
     expect(() => readSecretTimings({ SECRET_REFRESH_SECONDS: '600', SECRET_MAX_STALE_SECONDS: '60' })).toThrow(/SECRET_MAX_STALE_SECONDS \(60\) must be at least SECRET_REFRESH_SECONDS \(600\)/);
-    expect(() => createSecretsProvider(env({ SECRET_REFRESH_SECONDS: '1.5' }))).toThrow(/SECRET_REFRESH_SECONDS/);
+  });
+
+  it('at run time, an invalid interval falls back to the defaults with one warning instead of failing every request', async () => {
+    const warnings: string[] = [];
+    const c = clock();
+    const provider = createSecretsProvider(env({ SECRET_REFRESH_SECONDS: '1.5' }), { ...c, warn: (m) => warnings.push(m) });
+    await provider.ready;
+    expect(warnings).toEqual([expect.stringMatching(/SECRET_REFRESH_SECONDS must be a whole number of seconds, got "1.5"; using the defaults \(300 s refresh, 3600 s staleness bound\)/)]);
+    expect((await provider()).ENGAGE_VOICE_TOKEN).toBe(TOKEN);
+    // The default refresh interval (300 s) is what applies: no new fetch before it, one after.
+    c.advance(299_000);
+    await provider();
+    expect(sm.calls).toEqual(['GetSecretValue']);
+    c.advance(2_000);
+    await provider();
+    await expect.poll(() => sm.calls.length).toBe(2);
+    expect(runtimeSecretTimings({ SECRET_REFRESH_SECONDS: '0' }, () => undefined)).toEqual(DEFAULT_SECRET_TIMINGS);
   });
 });
 
@@ -141,5 +158,24 @@ describe('a handler in the AWS configuration', () => {
     const cold = await deliver();
     expect(cold.statusCode).toBe(503);
     expect(JSON.parse(cold.body ?? '{}')).toMatchObject({ error: 'service_unavailable' });
+  }, 20_000);
+
+  it('answers 200, not 500, with an invalid SECRET_REFRESH_SECONDS, and says once what it uses instead', async () => {
+    sm.mode = 'ok';
+    for (const name of SECRET_NAMES) delete process.env[name];
+    Object.assign(process.env, { SECRET_ARN: sm.arn, SECRET_REFRESH_SECONDS: 'five minutes', ENGAGE_VOICE_TIMEZONE: 'UTC' });
+    resetConfiguration();
+    const lines: Record<string, unknown>[] = [];
+    const restore = setLogSink((l) => { lines.push(JSON.parse(l) as Record<string, unknown>); });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await handler(jsonEvent(fixture('agent-termination', { uii: freshUii() }), { query: { token: TOKEN } }));
+        expect(res.statusCode).toBe(200);
+      }
+    } finally {
+      setLogSink(restore);
+    }
+    const warnings = lines.filter((l) => l.level === 'WARN' && String(l.message).startsWith('SECRET_REFRESH_SECONDS'));
+    expect(warnings.map((w) => w.message)).toEqual(['SECRET_REFRESH_SECONDS must be a whole number of seconds, got "five minutes"; using the defaults (300 s refresh, 3600 s staleness bound)']);
   }, 20_000);
 });
