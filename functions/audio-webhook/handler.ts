@@ -8,33 +8,19 @@ import { audioIdOf, audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
 import { interpretMetadata, recordingDigest } from './interpret.ts';
 
-async function parseBody(contentType: Parameters<typeof requireMultipart>[0], header: string, body: Buffer) {
-  checkPartHeaders(body, requireMultipart(contentType));
-  return parseMultipart(body, header);
-}
-
 /**
  * POST /audio-webhook — watsonx Assistant's audio webhook (record step):
- * authenticate the JWT (with the multipart split overlapping it) → parse multipart → validate metadata → make the audio
+ * authenticate the JWT → parse multipart → validate metadata → make the audio
  * a WAV → store (WAV, then the metadata bytes as the raw archive, then the
  * index, best effort) → 200. See README.md in this folder.
  */
 export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST'], sourceOf: () => 'watsonx' }, async ({ req, log, settings, secrets }) => {
   const keys = watsonxKeys(await secrets());
   requireSomeCheck('watsonx', keys.length > 0, WATSONX_AUTH_VARIABLES);
-  // jose verifies on WebCrypto, whose HMAC runs on the libuv pool: start it,
-  // split the multipart body on this thread meanwhile, and use nothing parsed
-  // until the JWT is verified. A bad JWT is a 401 whatever the body holds.
-  // The parse outcome is captured at once, so a parse error waiting for the
-  // verification never counts as an unhandled rejection.
-  const authorization = req.headers.authorization;
-  const authenticated = verifyWithAny(keys, (secret) => verifyJwt(authorization, secret));
-  const parsed = parseBody(req.contentType, req.headers['content-type'] ?? '', req.body)
-    .then((parts) => ({ parts }), (error: unknown) => ({ error }));
-  const matched = await authenticated;
-  const outcome = await parsed;
-  if ('error' in outcome) throw outcome.error;
-  const { parts } = outcome;
+  // Verify, then parse: nothing in the body is read for a request that is not authenticated.
+  const matched = await verifyWithAny(keys, (secret) => verifyJwt(req.headers.authorization, secret));
+  checkPartHeaders(req.body, requireMultipart(req.contentType));
+  const parts = await parseMultipart(req.body, req.headers['content-type'] ?? '');
   const meta = parseMetadata(parts.metadata.bytes);
   // The environment binding needs the (verified request's) metadata: checked before anything is written.
   const key = keyForEnvironment(matched, meta.environment_id);
