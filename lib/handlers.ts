@@ -1,22 +1,20 @@
 import type { LambdaHandler } from '#shared/handler';
 import type { FunctionName } from './api-gateway.ts';
+import { handler as audioWebhook } from '../functions/audio-webhook/handler.ts';
+import { handler as callCompleted } from '../functions/call-completed/handler.ts';
+import { handler as engageVoice } from '../functions/engage-voice/handler.ts';
 
 /**
- * The handler modules Lambda runs, loaded lazily: storage.ts builds its SDK
- * clients at import time, so the SDK environment (endpoints, credentials) must
- * be set before the first import. Static specifiers keep bundlers and
- * type-checking honest about what is loaded.
+ * The handler modules Lambda runs. Their SDK clients resolve endpoints,
+ * region and credentials from the environment at their first request, so a
+ * tool may import them before it points the environment at its storage.
  */
-const loaders: Record<FunctionName, () => Promise<{ handler: LambdaHandler }>> = {
-  'audio-webhook': () => import('../functions/audio-webhook/handler.ts'),
-  'call-completed': () => import('../functions/call-completed/handler.ts'),
-  'engage-voice': () => import('../functions/engage-voice/handler.ts'),
+const handlers: Record<FunctionName, LambdaHandler> = {
+  'audio-webhook': audioWebhook,
+  'call-completed': callCompleted,
+  'engage-voice': engageVoice,
 };
 
 export type HandlerLoader = (name: FunctionName) => Promise<LambdaHandler>;
 
-export const loadHandler: HandlerLoader = async (name) => {
-  const mod = await loaders[name]();
-  if (typeof mod.handler !== 'function') throw new Error(`functions/${name}/handler.ts does not export a handler function`);
-  return mod.handler;
-};
+export const loadHandler: HandlerLoader = async (name) => handlers[name];

@@ -2,6 +2,7 @@ import { S3Client, GetObjectCommand, HeadObjectCommand, DeleteObjectsCommand, Li
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './embedded.ts';
+import { callPk } from '#shared/table';
 
 /** Every key under a prefix, following continuation tokens. */
 export async function listKeysWith(prefix: string, bucketName: string, client: S3Client): Promise<string[]> {
@@ -54,7 +55,7 @@ export function inspector(endpoints: { s3Endpoint: string; dynamoEndpoint: strin
   }
 
   async function itemsOf(source: string, callId: string) {
-    return (await scanAll()).filter((i) => i.PK === `CALL#${source}#${callId}`);
+    return (await scanAll()).filter((i) => i.PK === callPk(source, callId));
   }
 
   /** Empty the table (the "index lost" scenario of a reindex). */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setLogSink } from '#shared/log';
 import { resetConfiguration } from '#shared/handler';
 import { startLocalRecordings } from '../lib/local-recordings.ts';
+import { createInbox } from './inbox/index.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -74,8 +75,6 @@ async function main(): Promise<void> {
   }
 
   const recordings = await startLocalRecordings(userEnv, cfg);
-  // Imported after the SDK environment is set: its reader builds SDK clients.
-  const { createInbox } = await import('./inbox/index.ts');
   const inbox = createInbox({ bucketName: cfg.bucketName, tableName: cfg.tableName });
   recordings.onChange((source, callId) => inbox.onRecording(source, callId));
   const server = await createLocalServer({

@@ -9,6 +9,7 @@ import { isFunctionName, FUNCTION_NAMES, type FunctionName } from '../lib/api-ga
 import { createLambdaContext } from '../lib/lambda-context.ts';
 import { loadHandler } from '../lib/handlers.ts';
 import { readLocalConfig } from '../lib/local-config.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../lib/embedded.ts';
 import { EVENTS_DIR } from '../lib/samples.ts';
 import { readInputFile } from './invoke/input-file.ts';
 import { oneLine, safeJson } from '../lib/text.ts';
@@ -115,7 +116,6 @@ async function main(argv: string[]): Promise<number> {
   process.env.BUCKET_NAME ??= cfg.bucketName;
   process.env.TABLE_NAME ??= cfg.tableName;
 
-  const { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } = await import('../lib/embedded.ts');
   const running = (await portAnswers(cfg.host, cfg.s3Port)) && (await portAnswers(cfg.host, cfg.dynamoPort));
   const endpoints = running
     ? { s3Endpoint: `http://${cfg.host}:${cfg.s3Port}`, dynamoEndpoint: `http://${cfg.host}:${cfg.dynamoPort}` }

@@ -6,6 +6,8 @@ import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../l
 import { requestTarget, type OutgoingRequest } from '../lib/requests.ts';
 import { inspector } from '../lib/inspect.ts';
 import { sampleEnvironment, mixedDelivery, shuffle, pool, type Delivery } from '../lib/traffic.ts';
+import { setLogSink } from '#shared/log';
+import { createLocalServer } from '../lib/local-server.ts';
 
 /**
  * npm run loadtest [-- --requests 2000 --concurrency 25 --duplicates 0.1]
@@ -72,9 +74,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   await ensureBucketAndTable(storage, bucketName, tableName);
   const secrets = sampleEnvironment();
   Object.assign(process.env, secrets, sdkEnvironment(storage), { BUCKET_NAME: bucketName, TABLE_NAME: tableName });
-  const { setLogSink } = await import('#shared/log');
   const previousSink = setLogSink(() => undefined);
-  const { createLocalServer } = await import('../lib/local-server.ts');
   const server = await createLocalServer({ host: '127.0.0.1', port: 0, log: () => undefined });
   const look = inspector(storage, bucketName, tableName);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });

@@ -8,6 +8,7 @@ import { readSettings } from '#shared/config';
 import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../lib/embedded.ts';
 import { portAnswers } from '../lib/calls/target.ts';
 import { isSource } from '../lib/reindex/archive.ts';
+import { reindex } from '../lib/reindex/core.ts';
 
 /**
  * npm run reindex [-- --source <s>] [--since <yyyy-mm-dd>] [--stack <name>]
@@ -92,7 +93,6 @@ async function main(): Promise<number> {
   process.env.BUCKET_NAME = bucketName;
   process.env.TABLE_NAME = tableName;
 
-  const { reindex } = await import('../lib/reindex/core.ts');
   const settings = readSettings();
   const s3 = new S3Client({ forcePathStyle: !values.stack });
   try {

@@ -1,12 +1,15 @@
 import { webhookHandler } from '#shared/handler';
 import { requireSomeCheck } from '#shared/auth';
-import { sha256Hex, store } from '#shared/storage';
+import { createStorage, createStorageClients } from '#shared/storage';
+import { sha256Hex } from '#shared/keys';
 import { verifyJwt } from './jwt.ts';
 import { WATSONX_AUTH_VARIABLES, keyForEnvironment, verifyWithAny, watsonxKeys } from './environments.ts';
 import { checkPartHeaders, parseMultipart, requireMultipart } from './multipart.ts';
 import { audioIdOf, audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
 import { interpretMetadata, recordingDigest } from './interpret.ts';
+
+const storage = createStorage(createStorageClients());
 
 /**
  * POST /audio-webhook — watsonx Assistant's audio webhook (record step):
@@ -35,7 +38,7 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
     s3Key: audioKey, sha256, bytes: parts.audio.bytes.length, contentType: sourceContentType,
   }, { engageTimeZone: settings.engageTimeZone, defaultPhoneRegion: settings.defaultPhoneRegion, receivedAt: req.receivedAt });
 
-  const result = await store(settings, {
+  const result = await storage.store(settings, {
     call, sk, version, receivedAt: req.receivedAt,
     digest: recordingDigest(parts.metadata.bytes, audioId),
     // The archive is the metadata part as received; which audio came with it is its S3 metadata (reindex reads it).
@@ -50,3 +53,6 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
   if (result.indexError) log.warn('recording archived, not indexed; run reindex', { audioKey, rawS3Key: result.rawS3Key });
   return { source: 'watsonx', outcome: result.outcome, previous: key.previous ? [key.name] : [], body: { callId: meta.session_id, sessionId: meta.session_id, recordingId: meta.recording_id, audioKey } };
 });
+
+// Init waits for the first secret fetch (AWS), so the first request does not.
+await handler.ready;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { InterpretContext, Interpretation } from '#shared/model';
 import { parseMetadata, type WatsonxMetadata } from './metadata.ts';
+import { recordingSk } from '#shared/table';
 
 /**
  * The watsonx interpreter: from the archived metadata bytes (the raw archive of
@@ -37,10 +38,6 @@ export function recordingDigest(metadataBytes: Uint8Array, audioId?: string): st
   const hash = createHash('sha256').update(metadataBytes);
   if (audioId !== undefined) hash.update(`\naudio ${audioId}`);
   return hash.digest('hex');
-}
-
-export function recordingSk(recordingId: string): string {
-  return `REC#${recordingId}`;
 }
 
 export function interpretRecording(metadataBytes: Uint8Array, audio: StoredAudio, ctx: InterpretContext): Interpretation {

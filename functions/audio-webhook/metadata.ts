@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
 import { parseJsonObject } from '#shared/json';
-import { datePath } from '#shared/storage';
+import { SafeId, datePath } from '#shared/keys';
 
 /**
  * The `metadata` part of a watsonx audio-webhook request. session_id and
@@ -11,17 +11,8 @@ import { datePath } from '#shared/storage';
  * Unknown keys are allowed: IBM may add fields.
  */
 
-export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** ISO-8601 date-time with a zone (Z or an offset); normalized to UTC. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-const safeId = v.pipe(
-  v.string('must be a string'),
-  v.regex(SAFE_ID, 'must be 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit'),
-  v.check((s) => !s.includes('..'), 'must not contain ".."'),
-  // The recording's key is `<recording_id>.wav`: a trailing dot would make `..` there.
-  v.check((s) => !s.endsWith('.'), 'must not end with "."'),
-);
 
 const optionalText = v.optional(v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')));
 
@@ -46,8 +37,8 @@ const timestamp = v.optional(v.pipe(
 export const MetadataSchema = v.looseObject({
   assistant_id: optionalText,
   environment_id: optionalText,
-  session_id: safeId,
-  recording_id: safeId,
+  session_id: SafeId,
+  recording_id: SafeId,
   start_timestamp: timestamp,
   stop_timestamp: timestamp,
 }, 'must be a JSON object');

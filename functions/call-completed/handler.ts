@@ -1,8 +1,8 @@
 import { webhookHandler } from '#shared/handler';
 import { NotFound, UnsupportedMediaType } from '#shared/errors';
 import type { WebhookRequest } from '#shared/request';
-import { archiveOnly, store } from '#shared/storage';
-import { queueRecordings } from '#shared/recording-queue';
+import { createStorage, createStorageClients } from '#shared/storage';
+import { createQueueClient, queueRecordings } from '#shared/recording-queue';
 import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
 
 /**
@@ -10,6 +10,9 @@ import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/ind
  * provider → content type → authenticate (raw bytes) → interpret → store → respond.
  * JSON sources have no best-effort index write: storage down is a 503 the vendor retries.
  */
+
+const storage = createStorage(createStorageClients());
+const queue = createQueueClient();
 
 /** `{provider}` path parameter, else the last path segment (a proxy or local server without route params). */
 export function providerName(req: WebhookRequest): string | undefined {
@@ -67,7 +70,7 @@ export const handler = webhookHandler(
     // The archive keeps the sender's content type; none sent means JSON was accepted.
     const raw = { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' };
     if ('notACall' in read) {
-      await archiveOnly(settings, { source: provider.source, id: read.callId ?? 'no-call', raw, receivedAt: req.receivedAt }, log);
+      await storage.archiveOnly(settings, { source: provider.source, id: read.callId ?? 'no-call', raw, receivedAt: req.receivedAt }, log);
       return {
         source: provider.source,
         outcome: 'not-a-call',
@@ -83,8 +86,11 @@ export const handler = webhookHandler(
     }
     const { sk, version } = read;
     const call = provider.withApiRecordings ? provider.withApiRecordings(read.call, await secrets()) : read.call;
-    const result = await store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log);
-    await queueRecordings(settings.recordingsQueueUrl, result.outcome, call, sk, log);
+    const result = await storage.store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log);
+    await queueRecordings(queue, settings.recordingsQueueUrl, result.outcome, call, sk, log);
     return { source: provider.source, outcome: result.outcome, previous, body: { source: provider.source, callId: call.callId } };
   },
 );
+
+// Init waits for the first secret fetch (AWS), so the first request does not.
+await handler.ready;

@@ -1,9 +1,12 @@
 import { webhookHandler } from '#shared/handler';
-import { store } from '#shared/storage';
-import { queueRecordings } from '#shared/recording-queue';
+import { createStorage, createStorageClients } from '#shared/storage';
+import { createQueueClient, queueRecordings } from '#shared/recording-queue';
 import { authenticateEngage } from './auth.ts';
 import { rawPayload } from './parse.ts';
 import { DERIVED_ID_PREFIX, UII_HINT, interpretEngage } from './interpret.ts';
+
+const storage = createStorage(createStorageClients());
+const queue = createQueueClient();
 
 /**
  * GET and POST /engage-voice: RingCentral Engage Voice (RingCX) web services,
@@ -20,8 +23,8 @@ export const handler = webhookHandler(
       defaultPhoneRegion: settings.defaultPhoneRegion,
       receivedAt: req.receivedAt,
     });
-    const result = await store(settings, { call, sk, raw, version, receivedAt: req.receivedAt }, log);
-    await queueRecordings(settings.recordingsQueueUrl, result.outcome, call, sk, log);
+    const result = await storage.store(settings, { call, sk, raw, version, receivedAt: req.receivedAt }, log);
+    await queueRecordings(queue, settings.recordingsQueueUrl, result.outcome, call, sk, log);
     return {
       source: 'engage-voice',
       outcome: result.outcome,
@@ -34,3 +37,6 @@ export const handler = webhookHandler(
     };
   },
 );
+
+// Init waits for the first secret fetch (AWS), so the first request does not.
+await handler.ready;

@@ -4,6 +4,7 @@ import type { CallStatus, InterpretContext, Interpretation, NormalizedCall, Reco
 import { normalizePhone } from '#shared/phone';
 import { parseFields, toPayload, type EngagePayload } from './parse.ts';
 import { localToUtcIso, parseDurationSec, TimeFormatError } from './time.ts';
+import { segmentSk } from '#shared/table';
 
 /**
  * The pure Engage Voice interpreter: archived raw body (+ its content type) →
@@ -184,5 +185,5 @@ export function versionOf(call: Pick<NormalizedCall, 'startedAt' | 'endedAt'>): 
 export function interpretEngage(raw: Uint8Array, contentType: string, ctx: InterpretContext): Interpretation {
   const payload = toPayload(parseFields(raw, contentType));
   const call = normalize(payload, ctx);
-  return { call, sk: `SEG#${segmentId(payload)}`, version: versionOf(call) };
+  return { call, sk: segmentSk(segmentId(payload)), version: versionOf(call) };
 }

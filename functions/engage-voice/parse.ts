@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { BadRequest, UnsupportedMediaType } from '#shared/errors';
 import { parseContentType, type WebhookRequest } from '#shared/request';
 import { decodeUtf8, isPlainObject, parseJsonObject, setOwn } from '#shared/json';
+import { isSafeId } from '#shared/keys';
 
 /**
  * Engage Voice (RingCX) web-service payloads. The admin writes a template of
@@ -277,7 +278,6 @@ function queryName(pair: string): string {
 // ---------------------------------------------------------------------------
 // The fields we understand, by canonical name, and their schema.
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
 /** Canonical name → property of EngagePayload. First alias present wins. */
 const ALIASES = {
@@ -308,7 +308,7 @@ export const EngagePayloadSchema = v.object({
     v.string(),
     v.regex(/^\d{1,64}$/, 'uii must be a string of 1 to 64 digits'),
   )),
-  agentId: v.optional(v.pipe(v.string(), v.regex(SAFE_ID, 'agent_id contains characters that are not allowed'))),
+  agentId: v.optional(v.pipe(v.string(), v.check(isSafeId, 'agent_id contains characters that are not allowed'))),
   agentUsername: text(256),
   agentFirstName: text(256),
   agentLastName: text(256),

@@ -8,7 +8,7 @@ import type { CallRecord, Recording, Source } from '#shared/model';
 import type { Secrets } from '#shared/config';
 import type { RecordingMessage } from '#shared/recording-queue';
 import { TABLE_SCHEMA, callPk } from '#shared/table';
-import { callDay, datePath, keySegment } from '#shared/storage';
+import { callDay, datePath, keySegment } from '#shared/keys';
 import { FetchError, type FetchPolicy } from './fetch.ts';
 import { SNIFF_BYTES, describeNonAudio, sniffAudio } from './sniff.ts';
 import { strategyFor, type FetchStrategy } from './sources.ts';

@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSecretsProvider } from '#shared/secrets';
-import { delayRecordingMessage } from '#shared/recording-queue';
+import { createQueueClient, delayRecordingMessage } from '#shared/recording-queue';
 import { logger, takeColdStart } from '#shared/log';
 import { readWorkerSettings } from './settings.ts';
 import { processBatch } from './worker.ts';
@@ -19,6 +19,7 @@ const secrets = createSecretsProvider();
 // Fetched during init, as for the webhook functions (#shared/secrets).
 await secrets.ready;
 // Streams, not webhook answers: generous per-request limits, the fetch policy bounds the vendor side.
+const queue = createQueueClient();
 const s3 = new S3Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 60_000 } });
 const ddb = DynamoDBDocumentClient.from(
   new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
@@ -37,7 +38,7 @@ export async function handler(event: SQSEvent, context?: Partial<Context>): Prom
     synthflowApiUrl: settings.synthflowApiUrl,
     vapiApiUrl: settings.vapiApiUrl,
     retryDelays: settings.retryDelays,
-    delay: (receiptHandle, seconds) => delayRecordingMessage(settings.queueUrl, receiptHandle, seconds),
+    delay: (receiptHandle, seconds) => delayRecordingMessage(queue, settings.queueUrl, receiptHandle, seconds),
     log: logger.child({
       handler: 'recordings',
       ...(context?.awsRequestId ? { function_request_id: context.awsRequestId } : {}),

@@ -65,16 +65,21 @@ export function errorResponse(err: HttpError): APIGatewayProxyStructuredResultV2
 let settings: Settings | undefined;
 let secrets: SecretsProvider | undefined;
 
-// In AWS the secret is fetched while the execution environment initializes
-// (top-level await), so the first request does not wait for it. A failed or
-// invalid fetch here never fails the init: the first request retries it, and
-// answers 503 if it fails again.
-if (process.env.SECRET_ARN?.trim()) {
+/**
+ * In AWS (SECRET_ARN set) the first secret fetch starts when the handler is
+ * built, and its composition root awaits `ready` at top level, so the
+ * execution environment's init waits for it, not the first request. A failed
+ * or invalid fetch never fails the init: the first request retries it, and
+ * answers 503 if it fails again.
+ */
+function startSecrets(): Promise<void> {
+  if (secrets || !process.env.SECRET_ARN?.trim()) return Promise.resolve();
   try {
     secrets = createSecretsProvider();
-    await secrets.ready;
+    return secrets.ready;
   } catch {
     secrets = undefined;
+    return Promise.resolve();
   }
 }
 
@@ -84,8 +89,9 @@ export function resetConfiguration(): void {
   secrets = undefined;
 }
 
-export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => Promise<Accepted>): LambdaHandler {
-  return async (event, context) => {
+export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => Promise<Accepted>): LambdaHandler & { ready: Promise<void> } {
+  const ready = startSecrets();
+  const handle: LambdaHandler = async (event, context) => {
     const started = Date.now();
     // Correlation id = API Gateway's request id, the id of the access log line too.
     const correlationId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'local';
@@ -137,4 +143,5 @@ export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => P
       return jsonResponse(500, { error: 'internal_error', message: 'internal error' });
     }
   };
+  return Object.assign(handle, { ready });
 }

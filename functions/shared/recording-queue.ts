@@ -19,11 +19,13 @@ export interface RecordingMessage {
   recordingId: string;
 }
 
-// Hard, short limits: the webhook's answer waits for this call (after the delivery is stored) and must not stall.
-const sqs = new SQSClient({
-  maxAttempts: 2,
-  requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
-});
+/** The client a composition root creates once. Hard, short limits: the webhook's answer waits for this call and must not stall. */
+export function createQueueClient(): SQSClient {
+  return new SQSClient({
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
+  });
+}
 
 /** Vendor-held recordings of a call (linked, or fetched through the vendor's API) that are not in our bucket yet. */
 export function recordingMessages(call: Pick<NormalizedCall, 'source' | 'callId' | 'recordings'>, sk: string): RecordingMessage[] {
@@ -33,7 +35,7 @@ export function recordingMessages(call: Pick<NormalizedCall, 'source' | 'callId'
 }
 
 /** Sends messages (in batches of 10, SQS's limit); throws on failure. */
-export async function sendRecordingMessages(queueUrl: string, messages: readonly RecordingMessage[], client: SQSClient = sqs): Promise<void> {
+export async function sendRecordingMessages(client: SQSClient, queueUrl: string, messages: readonly RecordingMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     const out = await client.send(new SendMessageBatchCommand({
@@ -51,6 +53,7 @@ export async function sendRecordingMessages(queueUrl: string, messages: readonly
  * the index keeps the recording without a copy (`npm run recordings -- --missing` queues it again).
  */
 export async function queueRecordings(
+  client: SQSClient,
   queueUrl: string | undefined,
   outcome: Outcome,
   call: Pick<NormalizedCall, 'source' | 'callId' | 'recordings'>,
@@ -61,7 +64,7 @@ export async function queueRecordings(
   const messages = recordingMessages(call, sk);
   if (messages.length === 0) return 0;
   try {
-    await sendRecordingMessages(queueUrl, messages);
+    await sendRecordingMessages(client, queueUrl, messages);
     return messages.length;
   } catch (err) {
     log.error('recordings not queued: the index keeps them without a copy; `npm run recordings -- --missing` queues them', { ...errorFields(err), count: messages.length });
@@ -71,6 +74,6 @@ export async function queueRecordings(
 }
 
 /** The worker's backoff: the message becomes visible again (a retry) after `seconds`. */
-export async function delayRecordingMessage(queueUrl: string, receiptHandle: string, seconds: number, client: SQSClient = sqs): Promise<void> {
+export async function delayRecordingMessage(client: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
   await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
 }

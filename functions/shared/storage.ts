@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailable } from './errors.ts';
 import type { CallRecord, NormalizedCall, Source } from './model.ts';
-import { TABLE_SCHEMA, TTL_ATTRIBUTE, HOLD_ATTRIBUTE, callPk, dayPk, phonePk, receivedPk } from './table.ts';
+import { TABLE_SCHEMA, TTL_ATTRIBUTE, HOLD_ATTRIBUTE, callPk, dayPk, listingSk, phonePk, receivedPk } from './table.ts';
+import { callDay, rawKeyFor, sha256Hex } from './keys.ts';
 import { fitRecord, type IndexValue } from './item-fit.ts';
 import { isValidE164 } from './phone.ts';
 import { type Logger, errorFields } from './log.ts';
@@ -26,52 +26,48 @@ import { type Logger, errorFields } from './log.ts';
  *      tells a duplicate from a stale event without a second read.
  * Nothing points at an object that is not stored yet.
  *
- * SDK clients are created once per cold start and configured only by the
- * standard SDK environment (region, endpoints, credentials, checksum mode).
+ * The SDK clients are given (createStorage): each handler's composition root
+ * creates them once, so importing this module builds nothing.
  * Timeouts are deliberate: a vendor waits at most a few seconds (watsonx: its
  * configured 1–30 s, then hangs up), so a storage call that stalls is cut off
  * and answered with a 503 the vendor can retry, instead of hanging the call.
  */
 
-//
-// Measured (test/reliability/store-faults.test.ts, docs/reliability.md): with
-// @smithy/node-http-handler 4.x, `requestTimeout` alone only WARNS and the
-// request goes on waiting; S3 has no socket timeout by default and DynamoDB's
-// is 300 s. A storage endpoint that accepted the connection and stalled kept
-// the delivery waiting until the Lambda timeout (> 30 s in the test), i.e. the
-// watsonx caller was hung up on. So `throwOnRequestTimeout: true` makes
-// requestTimeout a hard per-attempt limit, and the figures are chosen so that a
-// full stall ends in a 503 within about 5 s (S3: 2 x 2.5 s; DynamoDB:
-// 3 x 1 s + backoff), well inside API Gateway's 30 s and a watsonx webhook
-// timeout configured at 10 s or more. An S3 PUT of the largest body Lambda
-// accepts (≈4.4 MB) takes a fraction of a second in-region, so 2.5 s per attempt
-// does not cut off healthy uploads; a DynamoDB put takes single-digit ms.
+// Hard per-attempt limits (throwOnRequestTimeout: requestTimeout alone only warns): a full stall is a
+// 503 within about 5 s, inside every vendor's timeout. Figures and reasons: docs/reliability.md.
 export const S3_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_500, maxAttempts: 2 } as const;
 export const DDB_TIMEOUTS = { connectionTimeout: 500, requestTimeout: 1_000, maxAttempts: 3 } as const;
 
-const s3 = new S3Client({
-  maxAttempts: S3_TIMEOUTS.maxAttempts,
-  // The SDK adds `Expect: 100-continue` to PUTs of 2 MiB and more (a 5 min
-  // recording): one more round trip before the body is sent, for a request
-  // whose headers S3 does not reject.
-  expectContinueHeader: false,
-  requestHandler: {
-    connectionTimeout: S3_TIMEOUTS.connectionTimeout,
-    requestTimeout: S3_TIMEOUTS.requestTimeout,
-    throwOnRequestTimeout: true,
-  },
-});
-const ddb = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    maxAttempts: DDB_TIMEOUTS.maxAttempts,
+export interface StorageClients {
+  s3: S3Client;
+  ddb: DynamoDBDocumentClient;
+}
+
+/** The clients a handler's composition root creates once, configured only by the standard SDK environment. */
+export function createStorageClients(): StorageClients {
+  const s3 = new S3Client({
+    maxAttempts: S3_TIMEOUTS.maxAttempts,
+    // No `Expect: 100-continue` on PUTs of 2 MiB and more: one round trip fewer for headers S3 does not reject.
+    expectContinueHeader: false,
     requestHandler: {
-      connectionTimeout: DDB_TIMEOUTS.connectionTimeout,
-      requestTimeout: DDB_TIMEOUTS.requestTimeout,
+      connectionTimeout: S3_TIMEOUTS.connectionTimeout,
+      requestTimeout: S3_TIMEOUTS.requestTimeout,
       throwOnRequestTimeout: true,
     },
-  }),
-  { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
-);
+  });
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      maxAttempts: DDB_TIMEOUTS.maxAttempts,
+      requestHandler: {
+        connectionTimeout: DDB_TIMEOUTS.connectionTimeout,
+        requestTimeout: DDB_TIMEOUTS.requestTimeout,
+        throwOnRequestTimeout: true,
+      },
+    }),
+    { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
+  );
+  return { s3, ddb };
+}
 
 export interface StorageTarget {
   bucketName: string;
@@ -113,51 +109,6 @@ export interface StoreResult {
   indexError?: boolean;
 }
 
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** `yyyy/mm/dd` of an ISO timestamp (UTC), for archive keys. */
-export function datePath(iso: string): string {
-  return iso.slice(0, 10).replaceAll('-', '/');
-}
-
-/** S3 key segments are ids that parsers already restricted; this is a second, independent guard. */
-export function keySegment(id: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,199}$/.test(id) || id.includes('..')) {
-    throw new Error(`unsafe key segment`);
-  }
-  return id;
-}
-
-export function rawKeyFor(source: Source, callId: string, dayIso: string, digest: string, extension: string): string {
-  return `raw/${source}/${datePath(dayIso)}/${keySegment(callId)}/${digest}.${extension}`;
-}
-
-/** Day a call belongs to: the UTC day it started, else the day we received it. */
-export function callDay(call: Pick<NormalizedCall, 'startedAt'>, receivedAt: Date): string {
-  return call.startedAt ?? receivedAt.toISOString();
-}
-
-export async function putObject(target: StorageTarget, obj: StoredObject): Promise<void> {
-  try {
-    await s3.send(new PutObjectCommand({
-      Bucket: target.bucketName,
-      Key: obj.key,
-      Body: obj.body,
-      ContentType: obj.contentType,
-      ContentLength: obj.body.byteLength,
-      Metadata: obj.metadata,
-      IfNoneMatch: '*',
-    }));
-  } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    // 412: the key already holds the (content-addressed) object; 409: a concurrent identical write.
-    if (status === 412 || status === 409) return;
-    throw err;
-  }
-}
-
 export interface IndexItem {
   PK: string;
   SK: string;
@@ -186,7 +137,7 @@ export function indexItem(
   record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, opts: IndexItemOptions = {},
 ): IndexItem {
   const at = record.startedAt ?? record.receivedAt;
-  const sortKey = `${at}#${record.source}#${record.callId}#${sk}`;
+  const sortKey = listingSk(at, record.source, record.callId, sk);
   // Only a valid number is indexed: a vendor's verbatim `+10612345679` is kept, but is no one's number.
   const e164 = isValidE164(record.customerNumber) ? record.customerNumber : undefined;
   const keys = {
@@ -196,7 +147,7 @@ export function indexItem(
     GSI1SK: sortKey,
     ...(e164 ? { GSI2PK: phonePk(e164), GSI2SK: sortKey } : {}),
     GSI3PK: receivedPk(record.receivedAt.slice(0, 10)),
-    GSI3SK: `${record.receivedAt}#${record.source}#${record.callId}#${sk}`,
+    GSI3SK: listingSk(record.receivedAt, record.source, record.callId, sk),
     source: record.source,
     callId: record.callId,
     version,
@@ -238,38 +189,6 @@ export function digestOfConditionFailure(err: unknown): string | undefined {
   return typeof digest.S === 'string' ? digest.S : undefined;
 }
 
-/** Conditional put: written if new, or newer than what is stored, and not on legal hold; otherwise tells duplicate from stale. */
-export async function putIndex(target: StorageTarget, item: IndexItem): Promise<Outcome> {
-  const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
-  let storedDigest: string | undefined;
-  try {
-    await ddb.send(new PutCommand({
-      TableName: target.tableName,
-      Item: item,
-      ConditionExpression: 'attribute_not_exists(#hold) AND (attribute_not_exists(#pk) OR #v < :v OR (#v = :v AND #d < :d))',
-      ExpressionAttributeNames: { '#pk': PK, '#v': 'version', '#d': 'digest', '#hold': HOLD_ATTRIBUTE },
-      ExpressionAttributeValues: { ':v': item.version, ':d': item.digest },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    }));
-    return 'stored';
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-    storedDigest = digestOfConditionFailure(err);
-  }
-  if (storedDigest === undefined) {
-    // A server that ignores ReturnValuesOnConditionCheckFailure: read the item instead.
-    const existing = await ddb.send(new GetCommand({
-      TableName: target.tableName,
-      Key: { [PK]: item.PK, [SK]: item.SK },
-      ConsistentRead: true,
-      ProjectionExpression: '#d',
-      ExpressionAttributeNames: { '#d': 'digest' },
-    }));
-    storedDigest = typeof existing.Item?.digest === 'string' ? existing.Item.digest : undefined;
-  }
-  return storedDigest === item.digest ? 'duplicate' : 'stale';
-}
-
 export interface StoreOptions {
   /**
    * watsonx: once the audio is safe in S3, answer 2xx even if the index write
@@ -287,67 +206,131 @@ export interface ArchiveOnly {
   receivedAt: Date;
 }
 
-/**
- * A delivery that is not a call (Vapi's status updates, transcripts, tool
- * calls): the raw body archived under the receive day, no index item.
- */
-export async function archiveOnly(target: StorageTarget, d: ArchiveOnly, log: Logger): Promise<{ rawS3Key: string }> {
-  const rawS3Key = rawKeyFor(d.source, d.id, d.receivedAt.toISOString(), sha256Hex(d.raw.bytes), d.raw.extension);
-  try {
-    await putObject(target, {
-      key: rawS3Key,
-      body: d.raw.bytes,
-      contentType: d.raw.contentType,
-      metadata: { 'received-at': d.receivedAt.toISOString() },
-    });
-  } catch (err) {
-    log.error('archive write failed', { ...errorFields(err), source: d.source });
-    throw new ServiceUnavailable('storage is unavailable, retry later', err);
-  }
-  return { rawS3Key };
+export interface Storage {
+  putObject(target: StorageTarget, obj: StoredObject): Promise<void>;
+  putIndex(target: StorageTarget, item: IndexItem): Promise<Outcome>;
+  putIndexFitted(target: StorageTarget, record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, log?: Logger): Promise<Outcome>;
+  archiveOnly(target: StorageTarget, d: ArchiveOnly, log: Logger): Promise<{ rawS3Key: string }>;
+  store(target: StorageTarget, d: Delivery, log: Logger, opts?: StoreOptions): Promise<StoreResult>;
 }
 
-export async function store(target: StorageTarget, d: Delivery, log: Logger, opts: StoreOptions = {}): Promise<StoreResult> {
-  const digest = d.digest ?? sha256Hex(d.raw.bytes);
-  const rawS3Key = rawKeyFor(d.call.source, d.call.callId, callDay(d.call, d.receivedAt), digest, d.raw.extension);
-  try {
-    // Concurrent: a delivery waits for one S3 round trip, not one per object.
-    // Every write settles before the answer, so a 503 leaves nothing in flight.
-    const writes = await Promise.allSettled([
-      ...(d.objects ?? []).map((obj) => putObject(target, obj)),
-      putObject(target, {
+/** The store over the clients it is given (see createStorageClients). */
+export function createStorage({ s3, ddb }: StorageClients): Storage {
+  async function putObject(target: StorageTarget, obj: StoredObject): Promise<void> {
+    try {
+      await s3.send(new PutObjectCommand({
+        Bucket: target.bucketName,
+        Key: obj.key,
+        Body: obj.body,
+        ContentType: obj.contentType,
+        ContentLength: obj.body.byteLength,
+        Metadata: obj.metadata,
+        IfNoneMatch: '*',
+      }));
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: the key already holds the (content-addressed) object; 409: a concurrent identical write.
+      if (status === 412 || status === 409) return;
+      throw err;
+    }
+  }
+
+  /** Conditional put: written if new, or newer than what is stored, and not on legal hold; otherwise tells duplicate from stale. */
+  async function putIndex(target: StorageTarget, item: IndexItem): Promise<Outcome> {
+    const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
+    let storedDigest: string | undefined;
+    try {
+      await ddb.send(new PutCommand({
+        TableName: target.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#hold) AND (attribute_not_exists(#pk) OR #v < :v OR (#v = :v AND #d < :d))',
+        ExpressionAttributeNames: { '#pk': PK, '#v': 'version', '#d': 'digest', '#hold': HOLD_ATTRIBUTE },
+        ExpressionAttributeValues: { ':v': item.version, ':d': item.digest },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }));
+      return 'stored';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      storedDigest = digestOfConditionFailure(err);
+    }
+    if (storedDigest === undefined) {
+      // A server that ignores ReturnValuesOnConditionCheckFailure: read the item instead.
+      const existing = await ddb.send(new GetCommand({
+        TableName: target.tableName,
+        Key: { [PK]: item.PK, [SK]: item.SK },
+        ConsistentRead: true,
+        ProjectionExpression: '#d',
+        ExpressionAttributeNames: { '#d': 'digest' },
+      }));
+      storedDigest = typeof existing.Item?.digest === 'string' ? existing.Item.digest : undefined;
+    }
+    return storedDigest === item.digest ? 'duplicate' : 'stale';
+  }
+
+  /** putIndex, and when DynamoDB refuses the fitted item anyway, once more with the core fields only. */
+  async function putIndexFitted(
+    target: StorageTarget, record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, log?: Logger,
+  ): Promise<Outcome> {
+    try {
+      return await putIndex(target, indexItem(record, sk, version, digest, retentionDays));
+    } catch (err) {
+      if (!isItemRefused(err)) throw err;
+      log?.warn('index item refused, storing its core fields only', { ...errorFields(err), source: record.source });
+      return await putIndex(target, indexItem(record, sk, version, digest, retentionDays, { coreOnly: true }));
+    }
+  }
+
+  /**
+   * A delivery that is not a call (Vapi's status updates, transcripts, tool
+   * calls): the raw body archived under the receive day, no index item.
+   */
+  async function archiveOnly(target: StorageTarget, d: ArchiveOnly, log: Logger): Promise<{ rawS3Key: string }> {
+    const rawS3Key = rawKeyFor(d.source, d.id, d.receivedAt.toISOString(), sha256Hex(d.raw.bytes), d.raw.extension);
+    try {
+      await putObject(target, {
         key: rawS3Key,
         body: d.raw.bytes,
         contentType: d.raw.contentType,
-        metadata: { ...d.raw.metadata, 'received-at': d.receivedAt.toISOString() },
-      }),
-    ]);
-    for (const w of writes) if (w.status === 'rejected') throw w.reason;
-  } catch (err) {
-    log.error('archive write failed', { ...errorFields(err), source: d.call.source });
-    throw new ServiceUnavailable('storage is unavailable, retry later', err);
+        metadata: { 'received-at': d.receivedAt.toISOString() },
+      });
+    } catch (err) {
+      log.error('archive write failed', { ...errorFields(err), source: d.source });
+      throw new ServiceUnavailable('storage is unavailable, retry later', err);
+    }
+    return { rawS3Key };
   }
-  const record: CallRecord = { ...d.call, rawS3Key, receivedAt: d.receivedAt.toISOString() };
-  try {
-    const outcome = await putIndexFitted(target, record, d.sk, d.version, digest, target.retentionDays, log);
-    return { outcome, rawS3Key };
-  } catch (err) {
-    log.error('index write failed', { ...errorFields(err), source: d.call.source, rawS3Key });
-    // A refused item would be refused on every retry: the bytes are archived, a reindex can add it.
-    if (opts.indexBestEffort || isItemRefused(err)) return { outcome: 'archived', rawS3Key, indexError: true };
-    throw new ServiceUnavailable('storage is unavailable, retry later', err);
-  }
-}
 
-/** putIndex, and when DynamoDB refuses the fitted item anyway, once more with the core fields only. */
-export async function putIndexFitted(
-  target: StorageTarget, record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, log?: Logger,
-): Promise<Outcome> {
-  try {
-    return await putIndex(target, indexItem(record, sk, version, digest, retentionDays));
-  } catch (err) {
-    if (!isItemRefused(err)) throw err;
-    log?.warn('index item refused, storing its core fields only', { ...errorFields(err), source: record.source });
-    return await putIndex(target, indexItem(record, sk, version, digest, retentionDays, { coreOnly: true }));
+  async function store(target: StorageTarget, d: Delivery, log: Logger, opts: StoreOptions = {}): Promise<StoreResult> {
+    const digest = d.digest ?? sha256Hex(d.raw.bytes);
+    const rawS3Key = rawKeyFor(d.call.source, d.call.callId, callDay(d.call, d.receivedAt), digest, d.raw.extension);
+    try {
+      // Concurrent: a delivery waits for one S3 round trip, not one per object.
+      // Every write settles before the answer, so a 503 leaves nothing in flight.
+      const writes = await Promise.allSettled([
+        ...(d.objects ?? []).map((obj) => putObject(target, obj)),
+        putObject(target, {
+          key: rawS3Key,
+          body: d.raw.bytes,
+          contentType: d.raw.contentType,
+          metadata: { ...d.raw.metadata, 'received-at': d.receivedAt.toISOString() },
+        }),
+      ]);
+      for (const w of writes) if (w.status === 'rejected') throw w.reason;
+    } catch (err) {
+      log.error('archive write failed', { ...errorFields(err), source: d.call.source });
+      throw new ServiceUnavailable('storage is unavailable, retry later', err);
+    }
+    const record: CallRecord = { ...d.call, rawS3Key, receivedAt: d.receivedAt.toISOString() };
+    try {
+      const outcome = await putIndexFitted(target, record, d.sk, d.version, digest, target.retentionDays, log);
+      return { outcome, rawS3Key };
+    } catch (err) {
+      log.error('index write failed', { ...errorFields(err), source: d.call.source, rawS3Key });
+      // A refused item would be refused on every retry: the bytes are archived, a reindex can add it.
+      if (opts.indexBestEffort || isItemRefused(err)) return { outcome: 'archived', rawS3Key, indexError: true };
+      throw new ServiceUnavailable('storage is unavailable, retry later', err);
+    }
   }
+
+  return { putObject, putIndex, putIndexFitted, archiveOnly, store };
 }

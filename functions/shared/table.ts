@@ -26,6 +26,21 @@ export const TABLE_SCHEMA = {
 
 export const CALL_SK = 'CALL';
 
+/** SK of a watsonx recording of a session. */
+export function recordingSk(recordingId: string): string {
+  return `REC#${recordingId}`;
+}
+
+/** SK of an Engage Voice agent segment. */
+export function segmentSk(segmentId: string): string {
+  return `SEG#${segmentId}`;
+}
+
+/** GSI1SK / GSI2SK / GSI3SK: `<time>#<source>#<callId>#<SK>`, so a listing sorts by time. */
+export function listingSk(at: string, source: string, callId: string, sk: string): string {
+  return `${at}#${source}#${callId}#${sk}`;
+}
+
 /**
  * Compliance attributes (docs/compliance.md): the table's TTL attribute (epoch
  * seconds, set from RETENTION_DAYS) and the legal-hold mark `calls hold` puts

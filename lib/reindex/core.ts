@@ -1,6 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SOURCES, type CallRecord, type Source } from '#shared/model';
-import { putIndexFitted, sha256Hex, rawKeyFor, callDay, type Outcome } from '#shared/storage';
+import { createStorage, createStorageClients, type Outcome } from '#shared/storage';
+import { sha256Hex, rawKeyFor, callDay } from '#shared/keys';
 import { listRawKeys, readRaw, interpretArchived, type Settings } from './archive.ts';
 
 /**
@@ -13,6 +15,8 @@ import { listRawKeys, readRaw, interpretArchived, type Settings } from './archiv
 
 export interface ReindexOptions {
   s3: S3Client;
+  /** The index's client; default: one from the standard SDK environment. */
+  ddb?: DynamoDBDocumentClient;
   bucketName: string;
   tableName: string;
   settings: Settings;
@@ -41,6 +45,7 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexReport> {
     scanned: 0, outcomes: { stored: 0, duplicate: 0, stale: 0, archived: 0 }, notCalls: 0, bySource: {}, keyMismatches: [], failed: [], ms: 0,
   };
   const target = { bucketName: opts.bucketName, tableName: opts.tableName };
+  const { putIndexFitted } = createStorage({ s3: opts.s3, ddb: opts.ddb ?? createStorageClients().ddb });
 
   const one = async (key: string): Promise<void> => {
     try {

@@ -7,7 +7,7 @@ import {
 import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SOURCES, type Source } from '#shared/model';
 import { HOLD_ATTRIBUTE, TABLE_SCHEMA, TTL_ATTRIBUTE, callPk, phonePk } from '#shared/table';
-import { datePath, keySegment } from '#shared/storage';
+import { datePath, keySegment } from '#shared/keys';
 
 /**
  * Erasure and legal holds of whole calls (docs/compliance.md), with the

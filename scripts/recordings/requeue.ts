@@ -59,7 +59,7 @@ function queueRequeue(sqs: SQSClient, queueUrl: string, deadLetterQueueUrl: stri
   return {
     mode: 'queue',
     description,
-    run: async (messages) => { await sendRecordingMessages(queueUrl, messages, sqs); },
+    run: async (messages) => { await sendRecordingMessages(sqs, queueUrl, messages); },
     redrive: () => moveMessages(sqs, deadLetterQueueUrl, queueUrl),
     deadLetters: async () => {
       const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { handler } from '../../functions/call-completed/handler.ts';
 import { resetConfiguration } from '#shared/handler';
 import { setLogSink } from '#shared/log';
-import { sha256Hex } from '#shared/storage';
+import { sha256Hex } from '#shared/keys';
 import { getItem, getObjectBytes, headObject, listKeys } from '../support/storage.ts';
 import { apiEvent, fixture, freshId, synthflowSig, volubileSig, type EventInput } from './support.ts';
 

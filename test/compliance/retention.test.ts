@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { store, type Delivery } from '#shared/storage';
+import { createStorage, createStorageClients, type Delivery } from '#shared/storage';
 import { readSettings } from '#shared/config';
 import { Logger } from '#shared/log';
 import { CALL_SK, HOLD_ATTRIBUTE, TABLE_SCHEMA, TTL_ATTRIBUTE, callPk } from '#shared/table';
@@ -14,6 +14,7 @@ import { ddb, getItem, bucket, table } from '../support/storage.ts';
  * held item is never replaced by a later delivery.
  */
 
+const { store } = createStorage(createStorageClients());
 const log = new Logger({ test: 'retention' });
 const receivedAt = new Date('2026-11-21T09:00:00Z');
 

@@ -8,6 +8,7 @@ import { MAX_JSON_DEPTH, decodeUtf8, nestingDepth, parseJsonObject } from '../..
 import { PROVIDERS } from '../../functions/call-completed/providers/index.ts';
 import { toEvent } from '../fixtures/hostile/common.ts';
 import { RUNS, anyBytes, anyText, typed } from './support.ts';
+import { isSafeId, keySegment } from '#shared/keys';
 
 /** Shared decoding, comparison and normalization under arbitrary input. */
 
@@ -126,8 +127,9 @@ describe('call-completed JSON', () => {
       const body = name === 'volubile' ? { id, status: 'COMPLETED' } : { status: 'completed', call: { call_id: id } };
       const out = typed(() => provider.interpret(Buffer.from(JSON.stringify(body)), ctx));
       if (out.ok) {
-        expect(out.value.call.callId).toMatch(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/);
-        expect(out.value.call.callId).not.toContain('..');
+        expect(isSafeId(out.value.call.callId), out.value.call.callId).toBe(true);
+        expect(() => keySegment(out.value.call.callId)).not.toThrow();
+        expect(out.value.call.callId).not.toMatch(/[/\\\s]|\.\.|\.$/);
       }
     }), { numRuns: RUNS.pure });
   });

@@ -46,7 +46,7 @@ describe('local queue: the SQS calls the product makes', () => {
 
   it('refuses an unknown queue and a stale receipt handle like SQS', async () => {
     await expect(sqs.send(new SendMessageCommand({ QueueUrl: `${queues.endpoint}/000000000000/nope`, MessageBody: 'x' }))).rejects.toThrow(/does not exist/);
-    await expect(delayRecordingMessage(queues.url('plain'), 'not-a-handle', 1, sqs)).rejects.toThrow(/receipt handle/);
+    await expect(delayRecordingMessage(sqs, queues.url('plain'), 'not-a-handle', 1)).rejects.toThrow(/receipt handle/);
   });
 });
 
@@ -60,10 +60,10 @@ describe('local event source: what Lambda does with an SQS queue', () => {
       return { batchItemFailures: event.Records.filter((r) => r.body.includes('"bad"')).map((r) => ({ itemIdentifier: r.messageId })) };
     }, { batchSize: 5, maxConcurrency: 1, pollMs: 50 });
     try {
-      await sendRecordingMessages(queues.url('q'), [
+      await sendRecordingMessages(sqs, queues.url('q'), [
         { source: 'synthflow', callId: 'a', sk: 'CALL', recordingId: 'good' },
         { source: 'synthflow', callId: 'b', sk: 'CALL', recordingId: 'bad' },
-      ], sqs);
+      ]);
       await eventually(async () => (queues.counts('q-dlq').visible === 1 ? true : undefined), 10_000, 'the dead-letter queue');
       const first = batches[0]!;
       expect(first.Records).toHaveLength(2);
@@ -86,13 +86,13 @@ describe('local event source: what Lambda does with an SQS queue', () => {
       const r = event.Records[0]!;
       seen.push(Date.now());
       if (seen.length === 1) {
-        await delayRecordingMessage(queues.url('q'), r.receiptHandle, 0, sqs);
+        await delayRecordingMessage(sqs, queues.url('q'), r.receiptHandle, 0);
         return { batchItemFailures: [{ itemIdentifier: r.messageId }] };
       }
       return { batchItemFailures: [] };
     }, { batchSize: 1, maxConcurrency: 1, pollMs: 50 });
     try {
-      await sendRecordingMessages(queues.url('q'), [{ source: 'synthflow', callId: 'c', sk: 'CALL', recordingId: 'r' }], sqs);
+      await sendRecordingMessages(sqs, queues.url('q'), [{ source: 'synthflow', callId: 'c', sk: 'CALL', recordingId: 'r' }]);
       await eventually(async () => (seen.length === 2 ? true : undefined), 5_000, 'the retry');
       // The queue's own visibility is 2 s; visibility 0 brought it back well before that.
       expect(seen[1]! - seen[0]!).toBeLessThan(1_500);
@@ -109,7 +109,7 @@ describe('local event source: what Lambda does with an SQS queue', () => {
       return { batchItemFailures: [] };
     }, { batchSize: 5, maxConcurrency: 1, pollMs: 50 });
     try {
-      await sendRecordingMessages(queues.url('plain'), [{ source: 'synthflow', callId: 'd', sk: 'CALL', recordingId: 'r' }], sqs);
+      await sendRecordingMessages(sqs, queues.url('plain'), [{ source: 'synthflow', callId: 'd', sk: 'CALL', recordingId: 'r' }]);
       await eventually(async () => (calls === 1 ? true : undefined), 5_000, 'the first batch');
       expect(queues.counts('plain').inFlight).toBe(1);
     } finally {

@@ -345,8 +345,8 @@ describe('recordings: copied into the bucket after the delivery is stored', () =
     await expectFailed('engage-voice', callId, sk, 'network_error');
     const back = await startVendor(port);
     back.route(new URL(p).pathname, serve(WAV));
-    const { sendRecordingMessages } = await import('#shared/recording-queue');
-    await sendRecordingMessages(queues.url('recordings'), [{ source: 'engage-voice', callId, sk, recordingId: (await recordingOf('engage-voice', callId, sk))!.id }]);
+    const { createQueueClient, sendRecordingMessages } = await import('#shared/recording-queue');
+    await sendRecordingMessages(createQueueClient(), queues.url('recordings'), [{ source: 'engage-voice', callId, sk, recordingId: (await recordingOf('engage-voice', callId, sk))!.id }]);
     await eventually(async () => ((await recordingOf('engage-voice', callId, sk))?.archivedAt ? true : undefined), 10_000, 'the re-queued copy');
     await expectArchived('engage-voice', callId, sk, WAV, 'audio/wav', 'wav');
     await back.stop();
@@ -354,9 +354,9 @@ describe('recordings: copied into the bucket after the delivery is stored', () =
 
   it('the webhook answer does not depend on the queue: with the queue gone the delivery is still stored (and the miss is counted)', async () => {
     // The SDK endpoint is the local queue; a queue URL it does not know is refused like a deleted queue.
-    const { queueRecordings } = await import('#shared/recording-queue');
+    const { createQueueClient, queueRecordings } = await import('#shared/recording-queue');
     const { Logger } = await import('#shared/log');
-    const count = await queueRecordings(`${queues.endpoint}/000000000000/deleted`, 'stored',
+    const count = await queueRecordings(createQueueClient(), `${queues.endpoint}/000000000000/deleted`, 'stored',
       { source: 'synthflow', callId: 'c1', recordings: [{ id: 'r1', sourceUrl: 'https://example.com/a.wav', contentType: 'audio/wav' }] }, 'CALL', new Logger({}));
     expect(count).toBe(0);
     expect(logs.metrics('RecordingEnqueueFailed').length).toBeGreaterThanOrEqual(1);

@@ -2,8 +2,8 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startFaultStorage, type FaultStorage } from './support/fault-storage.ts';
 import { inspector, type Inspector } from '../../lib/inspect.ts';
+import { createStorage, createStorageClients, type Delivery, type Storage } from '#shared/storage';
 // Types only: the modules themselves are imported after the SDK environment points at this file's servers.
-import type * as StorageModule from '#shared/storage';
 import type * as ErrorsModule from '#shared/errors';
 import type * as LogModule from '#shared/log';
 
@@ -15,7 +15,7 @@ import type * as LogModule from '#shared/log';
 
 let fs: FaultStorage;
 let look: Inspector;
-let storage: typeof StorageModule;
+let storage: Storage;
 let errors: typeof ErrorsModule;
 let logMod: typeof LogModule;
 const logLines: Record<string, unknown>[] = [];
@@ -23,7 +23,7 @@ const logLines: Record<string, unknown>[] = [];
 beforeAll(async () => {
   fs = await startFaultStorage('store-faults');
   look = inspector(fs.storage, fs.bucketName, fs.tableName);
-  storage = await import('#shared/storage');
+  storage = createStorage(createStorageClients()); // after the SDK environment points at this file's servers
   errors = await import('#shared/errors');
   logMod = await import('#shared/log');
   logMod.setLogSink((line) => { logLines.push(JSON.parse(line) as Record<string, unknown>); });
@@ -41,7 +41,7 @@ afterEach(async () => {
 const target = () => ({ bucketName: fs.bucketName, tableName: fs.tableName });
 const log = () => new logMod.Logger({ test: 'store-faults' });
 
-function jsonDelivery(callId: string, version = 1): StorageModule.Delivery {
+function jsonDelivery(callId: string, version = 1): Delivery {
   return {
     call: { source: 'volubile', callId, status: 'completed', startedAt: '2026-11-20T10:00:00.000Z', recordings: [] },
     sk: 'CALL',
@@ -51,7 +51,7 @@ function jsonDelivery(callId: string, version = 1): StorageModule.Delivery {
   };
 }
 
-function audioDelivery(sessionId: string, recordingId: string): StorageModule.Delivery {
+function audioDelivery(sessionId: string, recordingId: string): Delivery {
   const audio = Buffer.alloc(8_000 * 5, 0xff);
   return {
     call: { source: 'watsonx', callId: sessionId, startedAt: '2026-11-20T10:00:00.000Z', recordings: [{ id: recordingId, contentType: 'audio/wav', s3Key: `audio/watsonx/2026/11/20/${sessionId}/${recordingId}.wav` }] },

@@ -4,8 +4,7 @@ import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/cl
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedStorage } from '../../lib/embedded.ts';
 import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy } from '../../lib/http-proxy.ts';
 import { inspector, type Inspector } from '../../lib/inspect.ts';
-// Types only: the module builds its SDK clients at import, after the environment points at this file's proxies.
-import type * as StorageModule from '#shared/storage';
+import { createStorage, createStorageClients, digestOfConditionFailure, type Delivery, type Storage } from '#shared/storage';
 import type * as LogModule from '#shared/log';
 
 /**
@@ -21,7 +20,7 @@ let s3Proxy: HttpProxy;
 let ddbProxy: HttpProxy;
 let direct: DynamoDBClient;
 let look: Inspector;
-let mod: typeof StorageModule;
+let mod: Storage;
 let logMod: typeof LogModule;
 /** Whether the DynamoDB proxy adds the stored item to a failed conditional put, as DynamoDB does and dynalite does not. */
 let returnOldItem = false;
@@ -43,7 +42,7 @@ beforeAll(async () => {
   direct = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: storage.dynamoEndpoint });
   Object.assign(process.env, sdkEnvironment({ s3Endpoint: s3Proxy.endpoint, dynamoEndpoint: ddbProxy.endpoint }));
   look = inspector(storage, BUCKET, TABLE);
-  mod = await import('#shared/storage');
+  mod = createStorage(createStorageClients()); // its clients read the environment that points at the proxies
   logMod = await import('#shared/log');
 });
 
@@ -65,7 +64,7 @@ beforeEach(() => {
 const target = { bucketName: BUCKET, tableName: TABLE };
 const log = () => new logMod.Logger({ test: 'round-trips' });
 
-function jsonDelivery(callId: string, version: number, body = JSON.stringify({ id: callId, version })): StorageModule.Delivery {
+function jsonDelivery(callId: string, version: number, body = JSON.stringify({ id: callId, version })): Delivery {
   return {
     call: { source: 'volubile', callId, status: 'completed', startedAt: '2026-11-20T10:00:00.000Z', recordings: [] },
     sk: 'CALL',
@@ -75,7 +74,7 @@ function jsonDelivery(callId: string, version: number, body = JSON.stringify({ i
   };
 }
 
-function audioDelivery(sessionId: string, audioBytes: number): StorageModule.Delivery {
+function audioDelivery(sessionId: string, audioBytes: number): Delivery {
   const key = `audio/watsonx/2026/11/20/${sessionId}/rec-1.wav`;
   return {
     call: { source: 'watsonx', callId: sessionId, startedAt: '2026-11-20T10:00:00.000Z', recordings: [{ id: 'rec-1', contentType: 'audio/wav', s3Key: key }] },
@@ -165,11 +164,11 @@ describe('store(): duplicate or stale, decided from the failed conditional put',
 
 describe('digestOfConditionFailure', () => {
   it('reads the digest of a returned item and nothing else', () => {
-    expect(mod.digestOfConditionFailure({ Item: { digest: { S: 'abc' } } })).toBe('abc');
-    expect(mod.digestOfConditionFailure({ Item: { digest: { N: '1' } } })).toBeUndefined();
-    expect(mod.digestOfConditionFailure({ Item: {} })).toBeUndefined();
-    expect(mod.digestOfConditionFailure({ Item: undefined })).toBeUndefined();
-    expect(mod.digestOfConditionFailure(new Error('x'))).toBeUndefined();
-    expect(mod.digestOfConditionFailure(null)).toBeUndefined();
+    expect(digestOfConditionFailure({ Item: { digest: { S: 'abc' } } })).toBe('abc');
+    expect(digestOfConditionFailure({ Item: { digest: { N: '1' } } })).toBeUndefined();
+    expect(digestOfConditionFailure({ Item: {} })).toBeUndefined();
+    expect(digestOfConditionFailure({ Item: undefined })).toBeUndefined();
+    expect(digestOfConditionFailure(new Error('x'))).toBeUndefined();
+    expect(digestOfConditionFailure(null)).toBeUndefined();
   });
 });

@@ -1,10 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { store, sha256Hex, type Delivery } from '#shared/storage';
+import { createStorage, createStorageClients, type Delivery } from '#shared/storage';
+import { sha256Hex } from '#shared/keys';
 import { Logger } from '#shared/log';
 import { CALL_SK } from '#shared/table';
 import { getItem, getObjectBytes, listKeys, bucket, table } from '../support/storage.ts';
 
+const { store } = createStorage(createStorageClients());
 const target = () => ({ bucketName: bucket(), tableName: table() });
 const log = new Logger({ test: 'storage' });
 

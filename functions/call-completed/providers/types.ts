@@ -45,15 +45,7 @@ export interface NotACall {
   callId?: string;
 }
 
-/** Ids become S3 key segments and DynamoDB keys: a safe charset only. */
-export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-export const SafeId = v.pipe(
-  v.string('must be a string'),
-  v.regex(SAFE_ID, 'must be 1–128 characters of A–Z a–z 0–9 . _ : - starting with a letter or digit'),
-  // storage's key guard refuses ".." anywhere; refusing it here makes it a 400, not a 500.
-  v.check((s) => !s.includes('..'), 'must not contain ".."'),
-);
+export { SafeId } from '#shared/keys';
 
 /** valibot result or a 400 naming the first offending field. */
 export function validate<const S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {

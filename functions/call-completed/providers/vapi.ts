@@ -11,7 +11,8 @@ import { isPlainObject, parseJsonObject, plainObject } from '../json.ts';
 import { audioLink } from '../links.ts';
 import { parseInstant, parseSeconds, toIso } from '../time.ts';
 import { speakerOf, splitTranscript } from '../transcript.ts';
-import { type CallProvider, type NotACall, SAFE_ID, SafeId, eventVersion, validate } from './types.ts';
+import { type CallProvider, type NotACall, SafeId, eventVersion, validate } from './types.ts';
+import { isSafeId } from '#shared/keys';
 
 /**
  * Vapi server messages: `{ message: { type, call{id, type, …}, … } }`.
@@ -248,7 +249,7 @@ export function readVapi(raw: Uint8Array, ctx: InterpretContext): Interpretation
   const message = messageOf(raw);
   if (message.type !== END_OF_CALL_REPORT) {
     const call = message.call;
-    const id = isPlainObject(call) && typeof call.id === 'string' && SAFE_ID.test(call.id) && !call.id.includes('..') ? call.id : undefined;
+    const id = isPlainObject(call) && typeof call.id === 'string' && isSafeId(call.id) ? call.id : undefined;
     return { notACall: true, messageType: String(message.type).slice(0, 64), ...(id ? { callId: id } : {}) };
   }
   return normalizeVapi(validate(Report, message, 'invalid Vapi end-of-call-report: message'), ctx);
