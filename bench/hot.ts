@@ -84,7 +84,6 @@ export async function loadMiddyPeer(workDir: string): Promise<(event: APIGateway
   await build({
     entryPoints: [join(ROOT, 'bench/peer/middy-peer.ts')],
     outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    alias: { '@middy/util': join(ROOT, 'bench/peer/middy-util-shim.ts') },
     banner: { js: "import { createRequire as __peer_cr } from 'module';const require = __peer_cr(import.meta.url);" },
     logLevel: 'silent',
   });

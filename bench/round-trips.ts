@@ -21,7 +21,7 @@ import { runChild } from './cold.ts';
 import { median } from './lib/stats.ts';
 import {
   MULAW_BYTES_PER_SECOND, engageEvent, engagePayload, mulawAudio, synthflowEvent, synthflowPayload, uniqueId, uniqueUii,
-  volubileEvent, volubilePayload, watsonxEventWithJwt, watsonxJwt,
+  vapiEvent, vapiPayload, volubileEvent, volubilePayload, watsonxEventWithJwt, watsonxJwt,
 } from './lib/events.ts';
 
 export const S3_HOLD_MS = 40;
@@ -86,6 +86,7 @@ async function child(runs: number): Promise<RoundTripRow[]> {
     },
     { source: 'Volubile', entry: 'functions/call-completed/handler.ts', make: () => volubileEvent(volubilePayload(uniqueId('rt-volubile'))), largestObject: bodyLength },
     { source: 'Synthflow', entry: 'functions/call-completed/handler.ts', make: () => synthflowEvent(synthflowPayload(uniqueId('rt-synthflow'))), largestObject: bodyLength },
+    { source: 'Vapi', entry: 'functions/call-completed/handler.ts', make: () => vapiEvent(vapiPayload(uniqueId('rt-vapi'))), largestObject: bodyLength },
     { source: 'Engage Voice', entry: 'functions/engage-voice/handler.ts', make: (i) => engageEvent('json', engagePayload(uniqueUii(i))), largestObject: bodyLength },
   ];
 

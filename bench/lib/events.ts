@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '#shared/request';
 import {
-  engageVoiceRequest, synthflowRequest, volubileRequest, watsonxJwt as signWatsonxJwt, watsonxMultipart,
+  engageVoiceRequest, synthflowRequest, vapiRequest, volubileRequest, watsonxJwt as signWatsonxJwt, watsonxMultipart,
 } from '../../lib/requests.ts';
 import { eventFromRequest } from '../../lib/event.ts';
 
@@ -25,6 +25,7 @@ export const BENCH_SECRETS = {
   SYNTHFLOW_WEBHOOK_TOKEN: 'bench-synthflow-token',
   ENGAGE_VOICE_TOKEN: 'bench-engage-token',
   ENGAGE_VOICE_BASIC_AUTH: 'bench:not-a-real-password',
+  VAPI_WEBHOOK_SECRET: 'bench-vapi-secret-not-real',
 } as const;
 
 export const BENCH_SETTINGS = {
@@ -136,6 +137,13 @@ export function synthflowPayload(callId?: string): Record<string, unknown> {
   return { ...p, call: { ...call, call_id: callId } };
 }
 
+export function vapiPayload(callId?: string): Record<string, unknown> {
+  const p = readJsonFixture('vapi/end-of-call-report.json');
+  if (!callId || !isRecord(p.message)) return p;
+  const call = isRecord(p.message.call) ? p.message.call : {};
+  return { ...p, message: { ...p.message, call: { ...call, id: callId } } };
+}
+
 export function engagePayload(uii?: string): Record<string, string> {
   const p = readJsonFixture('engage-voice/agent-termination.json');
   const flat: Record<string, string> = {};
@@ -153,6 +161,11 @@ export function synthflowEvent(payload = synthflowPayload()): APIGatewayProxyEve
   return eventFromRequest(synthflowRequest(Buffer.from(JSON.stringify(payload)), {
     secret: BENCH_SECRETS.SYNTHFLOW_WEBHOOK_SECRET, token: BENCH_SECRETS.SYNTHFLOW_WEBHOOK_TOKEN,
   }));
+}
+
+/** Vapi's end-of-call report, HMAC-signed as Vapi sends it (with its timestamp header). */
+export function vapiEvent(payload = vapiPayload()): APIGatewayProxyEventV2 {
+  return eventFromRequest(vapiRequest(Buffer.from(JSON.stringify(payload)), { secret: BENCH_SECRETS.VAPI_WEBHOOK_SECRET }, new Date()));
 }
 
 export type EngageForm = 'json' | 'form' | 'get';

@@ -20,7 +20,7 @@ export interface Report {
   targets: TargetLine[];
   /** Free-text findings (Markdown paragraphs). */
   findings: string[];
-  /** Markdown appended verbatim (bench/CHANGES.md: what was changed and what each change bought). */
+  /** Markdown appended verbatim: the hand-written notes of docs/benchmarks.md, kept across runs. */
   appendix?: string;
 }
 

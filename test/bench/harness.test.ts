@@ -5,10 +5,9 @@ import { timeSideBySide } from '../../bench/lib/timing.ts';
 import { contributorsOf, packageOf, FUNCTIONS, CDK_LIKE_OPTIONS } from '../../bench/bundle.ts';
 import { parseChildResult } from '../../bench/cold.ts';
 import { floorOf, bodyBytes, loadMiddyPeer } from '../../bench/hot.ts';
-import { configFor, hotFindings, roundTripTable, jwtTable } from '../../bench/run.ts';
+import { configFor, keptNotes, NOTES_MARKER, roundTripTable, jwtTable } from '../../bench/run.ts';
 import { createIbmSamplePeer, withAudioFilename } from '../../bench/peer/ibm-sample.ts';
 import { mulawAudio, watsonxEvent, watsonxBody, largestAcceptedAudioBytes, volubileEvent, engageEvent, BENCH_SECRETS } from '../../bench/lib/events.ts';
-import { decodeWithLengthCheck, decodeWithRegex, agreeOnRandomInputs, SAMPLES } from '../../bench/experiments/base64-validation.ts';
 import { MAX_BODY_BYTES, decodeEvent } from '#shared/request';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,24 +166,6 @@ describe('floor, peer and side-by-side timing', () => {
     expect(parsed.audio?.equals(audio)).toBe(true);
     expect(typeof parsed.metadata).toBe('string');
   });
-
-  it('reports a regex finding only when it is a large share of the hot path', () => {
-    const t = (ms: number) => ({ name: 'x', ms, rounds: [ms], cpuMs: ms });
-    const base = { name: 'watsonx', bodyBytes: 1, statusCode: 200, floor: t(0.2) };
-    expect(hotFindings([{ ...base, handler: t(5), extras: [{ ...t(2.5), name: 'base64 regex' }] }])[0]).toMatch(/50% of the hot path/);
-    expect(hotFindings([{ ...base, handler: t(5), extras: [{ ...t(0.1), name: 'base64 regex' }] }])).toEqual([]);
-  });
-});
-
-describe('base64 validation experiment', () => {
-  it('the proposed length check refuses everything the regex refuses and decodes the same bytes', () => {
-    for (const s of SAMPLES) expect(decodeWithLengthCheck(s.raw) !== undefined).toBe(s.valid);
-    const agreement = agreeOnRandomInputs(20_000);
-    expect(agreement.looser).toBe(0);
-    expect(agreement.differentBytes).toBe(0);
-    const raw = mulawAudio(3001).toString('base64');
-    expect(decodeWithLengthCheck(raw)?.equals(decodeWithRegex(raw) ?? Buffer.alloc(0))).toBe(true);
-  });
 });
 
 describe('configuration', () => {
@@ -193,5 +174,12 @@ describe('configuration', () => {
     expect(configFor(['--quick']).quick).toBe(true);
     expect(configFor(['--quick']).e2eDeliveries).toBeLessThan(configFor([]).e2eDeliveries);
     expect(configFor(['--quick']).roundTripRuns).toBeLessThan(configFor([]).roundTripRuns);
+  });
+});
+
+describe('docs/benchmarks.md', () => {
+  it('keeps the hand-written notes under the marker and nothing above it', () => {
+    expect(keptNotes(`# Benchmarks\n| a |\n${NOTES_MARKER}\n## Notes\nkept`)).toBe(`${NOTES_MARKER}\n## Notes\nkept`);
+    expect(keptNotes('# Benchmarks\nno notes')).toBeUndefined();
   });
 });
