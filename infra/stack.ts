@@ -23,6 +23,8 @@ import type { KeyList } from './secret-filler/fill.ts';
 import { ErasureOperator } from './erasure-operator.ts';
 import { Recordings } from './recordings.ts';
 import { Observability } from './observability.ts';
+import { CustomDomain } from './domain.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { WORKER_TIMEOUT_SEC } from '../functions/recordings/settings.ts';
 
 export interface WebhooksStackProps extends StackProps {
@@ -253,6 +255,8 @@ export class WebhooksStack extends Stack {
       apiName: this.stackName,
       description: `Voice webhooks (${config.stage})`,
       createDefaultStage: false,
+      // With a custom domain, its URL is the only way in (infra/domain.ts).
+      disableExecuteApiEndpoint: config.domain !== undefined,
     });
     const stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
@@ -307,7 +311,11 @@ export class WebhooksStack extends Stack {
     const erasure = new ErasureOperator(this, 'ErasureOperator', { bucket: this.bucket, table: this.table, encryptionKey: this.key });
 
     // ---- Outputs ------------------------------------------------------
-    const base = this.api.apiEndpoint;
+    // ---- Optional: custom domain (infra/domain.ts), CloudTrail data events on the bucket (infra/audit-trail.ts)
+    const domain = config.domain ? new CustomDomain(this, 'CustomDomain', { domain: config.domain, api: this.api, stage }) : undefined;
+    if (config.auditTrail) new AuditTrail(this, 'AuditTrail', { bucket: this.bucket, key: this.key, retentionDays: this.retentionDays });
+
+    const base = domain?.url ?? this.api.apiEndpoint;
     new CfnOutput(this, 'AudioWebhookUrl', { value: `${base}/audio-webhook`, description: 'watsonx Assistant audio webhook URL' });
     new CfnOutput(this, 'VolubileWebhookUrl', { value: `${base}/call-completed/volubile`, description: 'Volubile call-completed webhook URL (add ?token=…)' });
     new CfnOutput(this, 'SynthflowWebhookUrl', { value: `${base}/call-completed/synthflow`, description: 'Synthflow post-call webhook URL (add ?token=…)' });

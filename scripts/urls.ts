@@ -21,11 +21,14 @@ export interface StackOutputs {
   TableName?: string;
   SecretName?: string;
   SecretArn?: string;
+  /** Set when the stack has a custom domain (context domainName): every URL is on it. */
+  CustomDomainName?: string;
+  CustomDomainTarget?: string;
 }
 
 export const OUTPUT_KEYS = [
   'AudioWebhookUrl', 'VolubileWebhookUrl', 'SynthflowWebhookUrl', 'EngageVoiceWebhookUrl',
-  'BucketName', 'TableName', 'SecretName', 'SecretArn',
+  'BucketName', 'TableName', 'SecretName', 'SecretArn', 'CustomDomainName', 'CustomDomainTarget',
 ] as const satisfies readonly (keyof StackOutputs)[];
 
 /** `url?token=<token>` (or the bare URL when there is no token). */
@@ -45,6 +48,11 @@ export function formatVendorSetup(stackName: string, outputs: StackOutputs, secr
   const secretName = outputs.SecretName ?? 'the webhook secret';
   const edit = (key: string) => `set ${key} in Secrets Manager secret ${secretName} (takes effect within 5 minutes)`;
   const lines: string[] = [`Stack ${stackName}`, ''];
+  if (outputs.CustomDomainName) {
+    lines.push(`Custom domain: https://${outputs.CustomDomainName} (the execute-api endpoint is disabled; these URLs survive a stack rebuild)`);
+    if (outputs.CustomDomainTarget) lines.push(`  DNS: ${outputs.CustomDomainName} → ${outputs.CustomDomainTarget} (created for you with hostedZoneId; otherwise add this CNAME)`);
+    lines.push('');
+  }
 
   lines.push('IBM watsonx Assistant — phone integration, audio webhook (record step)');
   lines.push(`  URL:     ${outputs.AudioWebhookUrl}`);

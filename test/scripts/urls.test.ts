@@ -42,6 +42,22 @@ describe('formatVendorSetup', () => {
     expect(set).toMatch(/Volubile[\s\S]*Secret: {2}configured/);
   });
 
+  it('prints the custom domain and its DNS target when the stack has one, and its URLs are the custom ones', () => {
+    const custom: StackOutputs = {
+      ...outputs,
+      AudioWebhookUrl: 'https://hooks.example.com/audio-webhook', VolubileWebhookUrl: 'https://hooks.example.com/call-completed/volubile',
+      SynthflowWebhookUrl: 'https://hooks.example.com/call-completed/synthflow', EngageVoiceWebhookUrl: 'https://hooks.example.com/engage-voice',
+      CustomDomainName: 'hooks.example.com', CustomDomainTarget: 'd-abc123.execute-api.us-east-1.amazonaws.com',
+    };
+    const text = formatVendorSetup('S', custom, { VOLUBILE_WEBHOOK_TOKEN: 'tok-1' });
+    expect(text).toContain('Custom domain: https://hooks.example.com (the execute-api endpoint is disabled');
+    expect(text).toContain('hooks.example.com → d-abc123.execute-api.us-east-1.amazonaws.com');
+    expect(text).toContain('URL:     https://hooks.example.com/call-completed/volubile?token=tok-1');
+    expect(text).not.toContain('amazonaws.com/');
+    expect(formatVendorSetup('S', outputs, {})).not.toContain('Custom domain');
+    expect(outputsFrom([{ OutputKey: 'CustomDomainName', OutputValue: 'hooks.example.com' }])).toEqual({ CustomDomainName: 'hooks.example.com' });
+  });
+
   it('URL-encodes tokens and refuses a stack without the endpoint outputs', () => {
     expect(withToken('https://x.example/engage-voice', 'a+b/c=')).toBe('https://x.example/engage-voice?token=a%2Bb%2Fc%3D');
     expect(() => formatVendorSetup('Other', { BucketName: 'b' }, {})).toThrow(/AudioWebhookUrl/);
