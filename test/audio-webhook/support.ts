@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { toApiGatewayEvent } from '../../lib/api-gateway.ts';
 
 /** Test helpers for the watsonx audio webhook: µ-law audio, multipart bodies, JWTs, API Gateway events. */
 
@@ -75,25 +76,10 @@ export async function signJwt(secret = TEST_SECRET, alg: 'HS256' | 'HS384' | 'HS
 }
 
 export function apiEvent(opts: { body: Buffer; contentType?: string; authorization?: string; method?: string }): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = { host: '127.0.0.1:3000', 'user-agent': 'watsonx-test' };
-  if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
-  if (opts.authorization !== undefined) headers.authorization = opts.authorization;
-  const method = opts.method ?? 'POST';
-  return {
-    version: '2.0',
-    routeKey: 'ANY /audio-webhook',
-    rawPath: '/audio-webhook',
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      accountId: 'offline', apiId: 'local', domainName: '127.0.0.1', domainPrefix: '127',
-      http: { method, path: '/audio-webhook', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'watsonx-test' },
-      requestId: randomUUID(), routeKey: 'ANY /audio-webhook', stage: '$default',
-      time: new Date().toUTCString(), timeEpoch: Date.now(),
-    },
-    body: opts.body.toString('base64'),
-    isBase64Encoded: true,
-  };
+  const headers: [string, string][] = [['host', '127.0.0.1:3000'], ['user-agent', 'watsonx-test']];
+  if (opts.contentType !== undefined) headers.push(['content-type', opts.contentType]);
+  if (opts.authorization !== undefined) headers.push(['authorization', opts.authorization]);
+  return toApiGatewayEvent({ method: opts.method ?? 'POST', target: '/audio-webhook', headers, body: opts.body });
 }
 
 /** A minimal 16-bit PCM WAV, as a desktop test client would upload. */

@@ -3,6 +3,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeEvent, type WebhookRequest } from '#shared/request';
 import type { InterpretContext } from '#shared/model';
+import { toApiGatewayEvent } from '../../lib/api-gateway.ts';
 
 /** Fixtures live once, in events/payloads/<vendor>/. */
 export function fixture(vendor: 'volubile' | 'synthflow' | 'vapi', name: string): Record<string, unknown> {
@@ -43,38 +44,18 @@ export interface EventInput {
 export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
   const provider = input.provider ?? 'volubile';
   const rawPath = input.path ?? `/call-completed/${provider}`;
-  const method = input.method ?? 'POST';
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...input.headers };
-  const body = input.body ?? '';
-  const asBase64 = input.base64 ?? Buffer.isBuffer(body);
-  const rawQueryString = input.query ?? '';
-  const queryStringParameters = rawQueryString
-    ? Object.fromEntries(new URLSearchParams(rawQueryString))
-    : undefined;
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: 'ANY /call-completed/{provider}',
-    rawPath,
-    rawQueryString,
-    headers,
-    ...(queryStringParameters ? { queryStringParameters } : {}),
-    ...(input.noPathParameters ? {} : { pathParameters: { provider } }),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'local',
-      domainName: '127.0.0.1',
-      domainPrefix: '127',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: randomUUID(),
-      routeKey: 'ANY /call-completed/{provider}',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body: asBase64 ? Buffer.from(body).toString('base64') : body.toString(),
-    isBase64Encoded: asBase64,
-  };
+  const query = input.query ? `?${input.query}` : '';
+  const headers = Object.entries({ 'content-type': 'application/json', 'user-agent': 'vitest', ...input.headers });
+  const body = input.body === undefined ? undefined : Buffer.from(input.body);
+  const event = toApiGatewayEvent({ method: input.method ?? 'POST', target: rawPath + query, headers, body });
+  // API Gateway's encoding follows the content type; `base64` forces one to test the decoder.
+  if (input.base64 !== undefined && body !== undefined && input.base64 !== event.isBase64Encoded) {
+    event.body = input.base64 ? body.toString('base64') : body.toString();
+    event.isBase64Encoded = input.base64;
+  }
+  if (input.noPathParameters) delete event.pathParameters;
+  else event.pathParameters ??= { provider };
+  return event;
 }
 
 export function request(input: EventInput): WebhookRequest {

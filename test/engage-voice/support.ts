@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as v from 'valibot';
 import { decodeEvent, type WebhookRequest } from '#shared/request';
+import { toApiGatewayEvent } from '../../lib/api-gateway.ts';
 
 /** Builds API Gateway HTTP API v2.0 events as AWS (and local mode) delivers them to /engage-voice. */
 
@@ -31,42 +32,20 @@ export interface EventOptions {
   isBase64Encoded?: boolean;
 }
 
+/** The event time of every Engage Voice test event (the tests' receivedAt). */
+export const EVENT_TIME = new Date('2026-11-20T14:20:00Z');
+
 export function apiEvent(opts: EventOptions = {}): APIGatewayProxyEventV2 {
-  const method = opts.method ?? 'POST';
-  const rawQueryString = opts.query ? new URLSearchParams(opts.query).toString() : '';
-  const queryStringParameters = opts.query && Object.keys(opts.query).length > 0 ? { ...opts.query } : undefined;
-  let body: string | undefined;
-  let isBase64Encoded = opts.isBase64Encoded ?? false;
-  if (Buffer.isBuffer(opts.body)) {
-    body = opts.body.toString('base64');
-    isBase64Encoded = true;
-  } else if (opts.body !== undefined) {
-    body = isBase64Encoded ? Buffer.from(opts.body, 'utf8').toString('base64') : opts.body;
+  const query = opts.query ? new URLSearchParams(opts.query).toString() : '';
+  const headers: [string, string][] = [['host', 'abc123.execute-api.us-east-1.amazonaws.com'], ['user-agent', 'RingCX-WebService/1.0'], ...Object.entries(opts.headers ?? {})];
+  const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
+  const event = toApiGatewayEvent({ method: opts.method ?? 'POST', target: `/engage-voice${query ? `?${query}` : ''}`, headers, body, now: EVENT_TIME });
+  // `isBase64Encoded` forces the encoding, to test the decoder on a text type API Gateway would pass through.
+  if (opts.isBase64Encoded && body !== undefined && !event.isBase64Encoded) {
+    event.body = body.toString('base64');
+    event.isBase64Encoded = true;
   }
-  const headers: Record<string, string> = { host: 'abc123.execute-api.us-east-1.amazonaws.com', 'user-agent': 'RingCX-WebService/1.0' };
-  for (const [k, val] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = val;
-  return {
-    version: '2.0',
-    routeKey: 'ANY /engage-voice',
-    rawPath: '/engage-voice',
-    rawQueryString,
-    headers,
-    ...(queryStringParameters ? { queryStringParameters } : {}),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      http: { method, path: '/engage-voice', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-      requestId: `req-${randomInt(1e9)}`,
-      routeKey: 'ANY /engage-voice',
-      stage: '$default',
-      time: '20/Nov/2026:14:20:00 +0000',
-      timeEpoch: Date.parse('2026-11-20T14:20:00Z'),
-    },
-    ...(body !== undefined ? { body } : {}),
-    isBase64Encoded,
-  };
+  return event;
 }
 
 export function jsonEvent(fields: Record<string, unknown>, opts: EventOptions = {}): APIGatewayProxyEventV2 {
