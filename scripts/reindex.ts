@@ -7,7 +7,7 @@ import { SOURCES, type Source } from '#shared/model';
 import { readSettings } from '#shared/config';
 import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../lib/embedded.ts';
 import { portAnswers } from '../lib/calls/target.ts';
-import { isSource } from '../lib/reindex/archive.ts';
+import { isSource } from '#shared/model';
 import { reindex } from '../lib/reindex/core.ts';
 
 /**

@@ -6,6 +6,10 @@
 export const SOURCES = ['watsonx', 'volubile', 'synthflow', 'engage-voice', 'vapi'] as const;
 export type Source = (typeof SOURCES)[number];
 
+export function isSource(value: string): value is Source {
+  return (SOURCES as readonly string[]).includes(value);
+}
+
 export const CALL_STATUSES = [
   'completed', 'failed', 'no-answer', 'busy', 'voicemail', 'canceled', 'transferred', 'in-progress', 'unknown',
 ] as const;

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { SOURCES, CALL_STATUSES, type CallRecord, type Recording, type Source } from '#shared/model';
+import { SOURCES, CALL_STATUSES, type CallRecord, type Recording } from '#shared/model';
 import { HOLD_ATTRIBUTE } from '#shared/table';
 
 /**
@@ -71,10 +71,6 @@ export interface CallItem {
 export interface GroupedCall {
   call: CallRecord;
   items: CallItem[];
-}
-
-export function isSource(value: string): value is Source {
-  return (SOURCES as readonly string[]).includes(value);
 }
 
 /** Validates a raw DynamoDB item; undefined for anything that is not a call item. */

@@ -1,5 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { SOURCES, type Source, type Interpretation, type InterpretContext } from '#shared/model';
+import { isSource, type Source, type Interpretation, type InterpretContext } from '#shared/model';
 import { audioKeyFor, parseMetadata } from '../../functions/audio-webhook/metadata.ts';
 import { interpretMetadata, recordingDigest } from '../../functions/audio-webhook/interpret.ts';
 import { findProvider } from '../../functions/call-completed/providers/index.ts';
@@ -23,10 +23,6 @@ export interface ArchivedRaw {
   receivedAt: Date;
   /** The raw object's S3 user metadata. */
   metadata: Record<string, string>;
-}
-
-export function isSource(value: string): value is Source {
-  return (SOURCES as readonly string[]).includes(value);
 }
 
 /** `yyyy-mm-dd` → the key after which a source's archive of that day starts. */
