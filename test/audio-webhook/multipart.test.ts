@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseMultipart, requireMultipart, MAX_METADATA_BYTES } from '../../functions/audio-webhook/multipart.ts';
 import { parseContentType } from '#shared/request';
+import { prepareAudio } from '../../functions/audio-webhook/wav.ts';
 import { multipart, type PartSpec } from './support.ts';
 
 const metadata = readFileSync(new URL('../../events/payloads/watsonx/metadata.json', import.meta.url));
@@ -34,6 +35,17 @@ function hostileAudio(boundary: string): Buffer {
 }
 
 describe('parseMultipart', () => {
+  it('keeps the audio part\'s content type parameters: rate=16000 reaches the WAV header', async () => {
+    const parts = await parse([
+      { name: 'metadata', body: metadata, contentType: 'application/json' },
+      { name: 'audio_recording', body: ulaw, contentType: 'audio/mulaw; rate=16000' },
+    ]);
+    expect(parts.audio.contentType).toBe('audio/mulaw; rate=16000');
+    const audio = prepareAudio(parts.audio.bytes, parts.audio.contentType);
+    expect(audio.sampleRate).toBe(16000);
+    expect(audio.wav.readUInt32LE(24)).toBe(16000);
+  });
+
   it('returns the audio byte-exact when the part has no filename (watsonx)', async () => {
     const boundary = 'watsonxboundary123';
     const audio = hostileAudio(boundary);

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import type { CallRecord } from '#shared/model';
 import { mergeItems, groupItems, parseItem, type CallItem } from '../../lib/calls/model.ts';
 import { duration, clean, table } from '../../scripts/calls/format.ts';
-import { mulawToWav, asWav, isWav } from '../../lib/calls/wav.ts';
+import { asWav, isWav } from '../../lib/calls/wav.ts';
+import { MULAW_HEADER_BYTES, wrapMulaw } from '../../functions/audio-webhook/wav.ts';
 
 /** Pure parts of the read side: item validation, merging, formatting, WAV wrapping. */
 
@@ -61,13 +62,14 @@ describe('format', () => {
 describe('wav', () => {
   it('wraps raw µ-law in a format-7 header with the bytes unchanged, and leaves WAVs alone', () => {
     const data = Buffer.from([0xff, 0x7f, 0x00, 0x80]);
-    const wav = mulawToWav(data);
-    expect(isWav(wav)).toBe(true);
-    expect(wav.readUInt16LE(20)).toBe(7);
-    expect(wav.readUInt32LE(24)).toBe(8000);
-    expect(wav.subarray(44).equals(data)).toBe(true);
-    expect(asWav(wav, 'audio/wav')?.equals(wav)).toBe(true);
-    expect(asWav(data, 'audio/mulaw;rate=8000')?.length).toBe(48);
+    const wav = asWav(data, 'audio/mulaw;rate=16000');
+    expect(wav && isWav(wav)).toBe(true);
+    expect(wav?.readUInt16LE(20)).toBe(7);
+    expect(wav?.readUInt32LE(24)).toBe(16000);
+    expect(wav?.subarray(MULAW_HEADER_BYTES).equals(data)).toBe(true);
+    // One writer: the read side wraps raw µ-law exactly as the audio webhook stores it.
+    expect(asWav(data, 'audio/mulaw;rate=8000')?.equals(wrapMulaw(data, 8000))).toBe(true);
+    expect(asWav(wrapMulaw(data), 'audio/wav')?.equals(wrapMulaw(data))).toBe(true);
     expect(asWav(data, 'application/json')).toBeUndefined();
   });
 });
