@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import { eventsOf, pathsOf, writePrefixesOf, type HandlerName, type Registry } from '#shared/sources';
 
 /**
  * The webhook functions and how they are bundled, as plain data: the stack
@@ -18,7 +19,7 @@ import type { BuildOptions } from 'esbuild';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export type FunctionName = 'audio-webhook' | 'call-completed' | 'engage-voice';
+export type FunctionName = HandlerName;
 
 export interface WebhookFunctionSpec {
   /** Folder under functions/ and the construct id base. */
@@ -37,7 +38,22 @@ export interface WebhookFunctionSpec {
   events: readonly string[];
 }
 
-export const WEBHOOK_FUNCTIONS: readonly WebhookFunctionSpec[] = [
+type Sizing = Omit<WebhookFunctionSpec, 'paths' | 'writePrefixes' | 'events'>;
+
+/**
+ * Each function's routes, write prefixes and sample events come from the
+ * sources it serves (functions/shared/sources.ts); only its sizing is its own.
+ */
+export function webhookFunctions(registry?: Registry): WebhookFunctionSpec[] {
+  return FUNCTION_SIZING.map((f) => ({
+    ...f,
+    paths: pathsOf(f.name, registry),
+    writePrefixes: writePrefixesOf(f.name, registry),
+    events: eventsOf(f.name, registry),
+  }));
+}
+
+const FUNCTION_SIZING: readonly Sizing[] = [
   {
     name: 'audio-webhook',
     id: 'AudioWebhook',
@@ -51,9 +67,6 @@ export const WEBHOOK_FUNCTIONS: readonly WebhookFunctionSpec[] = [
     // margin under API Gateway's 30 s integration limit and the vendor's
     // maximum, while letting one slow S3 retry finish.
     timeoutSeconds: 20,
-    paths: ['/audio-webhook'],
-    writePrefixes: ['audio/watsonx/*', 'raw/watsonx/*'],
-    events: ['watsonx-recording.json', 'watsonx-recording-wav.json', 'watsonx-recording-2.json'],
   },
   {
     name: 'call-completed',
@@ -66,9 +79,6 @@ export const WEBHOOK_FUNCTIONS: readonly WebhookFunctionSpec[] = [
     // Volubile and Synthflow retry on failure, so a 503 is better than a hang
     // (Vapi does not retry: a stalled store still ends in a 503 it logs).
     timeoutSeconds: 15,
-    paths: ['/call-completed/{provider}'],
-    writePrefixes: ['raw/volubile/*', 'raw/synthflow/*', 'raw/vapi/*'],
-    events: ['volubile-call-completed.json', 'synthflow-call-completed.json', 'vapi-end-of-call-report.json', 'vapi-status-update.json'],
   },
   {
     name: 'engage-voice',
@@ -77,11 +87,10 @@ export const WEBHOOK_FUNCTIONS: readonly WebhookFunctionSpec[] = [
     // Small flat string maps (JSON, form or query): the smallest sensible size.
     memoryMb: 256,
     timeoutSeconds: 15,
-    paths: ['/engage-voice'],
-    writePrefixes: ['raw/engage-voice/*'],
-    events: ['engage-voice-json.json', 'engage-voice-form.json', 'engage-voice-get.json', 'engage-voice-transfer.json'],
   },
 ];
+
+export const WEBHOOK_FUNCTIONS: readonly WebhookFunctionSpec[] = webhookFunctions();
 
 /** Node.js major of the Lambda runtime (Runtime.NODEJS_24_X); esbuild targets it. */
 export const NODE_MAJOR = 24;

@@ -14,7 +14,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_BYTES, DEFAULT_RETRY_DELAYS, DEFAULT_SYNTHFLOW_API_URL, DEFAULT_VAPI_API_URL, EVENT_SOURCE, WORKER_TIMEOUT_SEC } from '../functions/recordings/settings.ts';
-import { LINKED_SOURCES } from '../functions/recordings/sources.ts';
+import { LINKED_SOURCES } from '#shared/sources';
 import { REPO_ROOT } from './functions.ts';
 import { cdkBundling, lambdaLogging } from './webhook-function.ts';
 import type { LogLevelName } from './config.ts';
@@ -44,6 +44,8 @@ export interface RecordingsProps {
   logLevel?: LogLevelName;
   /** Functions that queue recordings after storing a delivery. */
   senders: LambdaFunction[];
+  /** Sources whose recordings the worker copies (default: the registry's, functions/shared/sources.ts). */
+  linkedSources?: readonly string[];
   alarmAction?: IAlarmAction;
   /** Metric namespace of the embedded-metric lines. */
   namespace: string;
@@ -117,7 +119,7 @@ export class Recordings extends Construct {
       reportBatchItemFailures: true,
     }));
 
-    const prefixes = LINKED_SOURCES.map((s) => `audio/${s}/*`);
+    const prefixes = (props.linkedSources ?? LINKED_SOURCES).map((s) => `audio/${s}/*`);
     role.addToPrincipalPolicy(new PolicyStatement({
       actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
       resources: prefixes.map((p) => props.bucket.arnForObjects(p)),

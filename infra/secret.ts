@@ -8,20 +8,14 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { SECRET_NAMES, type SecretName } from '#shared/config';
+import { generatedNames } from '#shared/sources';
 import { keyListHash, type KeyList } from './secret-filler/fill.ts';
 import { REPO_ROOT } from './functions.ts';
 import { cdkBundling } from './webhook-function.ts';
 import { acknowledgeCompliance } from './nag.ts';
 
-/** Keys the filler generates when missing (the watsonx JWT secret and every URL token); the rest start empty. */
-export const GENERATED: readonly SecretName[] = [
-  'WATSONX_AUDIO_SECRET',
-  'VOLUBILE_WEBHOOK_TOKEN',
-  'SYNTHFLOW_WEBHOOK_TOKEN',
-  'ENGAGE_VOICE_TOKEN',
-  // Pasted into Vapi's Bearer Token credential; the Vapi HMAC secret is the user's choice, so it starts empty.
-  'VAPI_WEBHOOK_TOKEN',
-];
+/** Keys the filler generates when missing (each source's `generate` in the registry); the rest start empty. */
+export const GENERATED = generatedNames() as readonly SecretName[];
 
 /** The stack's key list: every secret name, generated or empty. */
 export function secretKeyList(names: readonly string[] = SECRET_NAMES, generated: readonly string[] = GENERATED): KeyList {

@@ -14,10 +14,11 @@ import type { Construct } from 'constructs';
 import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '#shared/table';
 import { SECRET_NAMES } from '#shared/config';
 import { METRIC_NAMESPACE } from '#shared/log';
+import { generatedNames, linkedSourcesOf, recordingSendersOf, secretKeysOf, sourceEntries, type Registry } from '#shared/sources';
 import type { StackConfig } from './config.ts';
-import { WEBHOOK_FUNCTIONS, type FunctionName } from './functions.ts';
+import { webhookFunctions, type FunctionName, type WebhookFunctionSpec } from './functions.ts';
 import { WebhookFunction } from './webhook-function.ts';
-import { WebhookSecret } from './secret.ts';
+import { WebhookSecret, secretKeyList } from './secret.ts';
 import { acknowledgeCompliance } from './nag.ts';
 import type { KeyList } from './secret-filler/fill.ts';
 import { ErasureOperator } from './erasure-operator.ts';
@@ -31,6 +32,8 @@ export interface WebhooksStackProps extends StackProps {
   config: StackConfig;
   /** The secret's keys (default: every SECRET_NAMES entry); tests change it to prove the secret template does not move. */
   secretKeys?: KeyList;
+  /** The source registry (default functions/shared/sources.ts); a test adds a made-up source to prove nothing else names one. */
+  sources?: Registry;
 }
 
 /** Logical ids of the stateful resources, as first deployed (see pinLogicalIds). Never change them. */
@@ -90,12 +93,16 @@ export class WebhooksStack extends Stack {
   readonly alarmTopic: ITopic;
   readonly api: HttpApi;
   readonly functions: Record<FunctionName, WebhookFunction>;
+  /** Each webhook function with the routes, prefixes and events of the sources it serves. */
+  readonly functionSpecs: readonly WebhookFunctionSpec[];
   /** Days raw payloads, audio and index items are kept; undefined: forever. */
   readonly retentionDays: number | undefined;
 
   constructor(scope: Construct, id: string, props: WebhooksStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.functionSpecs = webhookFunctions(props.sources);
+    const functionSpecs = this.functionSpecs;
 
     // ---- Key ----------------------------------------------------------
     // Recordings and phone numbers are personal data: one customer managed key
@@ -177,7 +184,9 @@ export class WebhooksStack extends Stack {
     // ---- Secret -------------------------------------------------------
     this.webhookSecret = new WebhookSecret(this, 'WebhookSecret', {
       encryptionKey: this.key,
-      ...(props.secretKeys ? { keys: props.secretKeys } : {}),
+      ...(props.secretKeys ?? props.sources
+        ? { keys: props.secretKeys ?? secretKeyList(secretKeysOf(props.sources), generatedNames(props.sources)) }
+        : {}),
       description: `Webhook secrets and URL tokens for ${id} (one JSON object; keys: ${SECRET_NAMES.join(', ')})`,
     });
     this.secret = this.webhookSecret.secret;
@@ -198,7 +207,7 @@ export class WebhooksStack extends Stack {
       ...(config.localInvoke ? LOCAL_INVOKE_ENVIRONMENT : {}),
     };
     const fns: Partial<Record<FunctionName, WebhookFunction>> = {};
-    for (const spec of WEBHOOK_FUNCTIONS) {
+    for (const spec of functionSpecs) {
       // Reserved concurrency for the audio function only: a watsonx caller is on
       // the line, and a burst of post-call webhooks must not take its capacity.
       const reserved = spec.name === 'audio-webhook' && config.audioReservedConcurrency > 0 ? config.audioReservedConcurrency : undefined;
@@ -269,7 +278,7 @@ export class WebhooksStack extends Stack {
       },
     });
     const routeSettings: Record<string, Record<string, number | boolean>> = {};
-    for (const spec of WEBHOOK_FUNCTIONS) {
+    for (const spec of functionSpecs) {
       const integration = new HttpLambdaIntegration(`${spec.id}Integration`, this.functions[spec.name].fn);
       for (const path of spec.paths) {
         // ANY: the handler answers 405 for a wrong method, exactly as in local mode.
@@ -293,14 +302,15 @@ export class WebhooksStack extends Stack {
     // ---- Operations: alarm topic, alarms, dashboard (infra/observability.ts)
     const ops = new Observability(this, 'Operations', {
       config, key: this.key, api: this.api, stageName: stage.stageName, accessLogs,
-      functions: WEBHOOK_FUNCTIONS.map((spec) => ({ spec, fn: this.functions[spec.name].fn, reservedConcurrency: this.functions[spec.name].reservedConcurrency })),
+      functions: functionSpecs.map((spec) => ({ spec, fn: this.functions[spec.name].fn, reservedConcurrency: this.functions[spec.name].reservedConcurrency })),
     });
     this.alarmTopic = ops.topic;
 
     // ---- Recordings the vendors hold: queue, DLQ, worker, alarms (infra/recordings.ts)
     const recordings = new Recordings(this, 'Recordings', {
       bucket: this.bucket, table: this.table, secret: this.secret, logRetention: config.logRetention, logLevel: config.logLevel,
-      senders: [this.functions['call-completed'].fn, this.functions['engage-voice'].fn],
+      senders: recordingSendersOf(props.sources).map((name) => this.functions[name].fn),
+      linkedSources: linkedSourcesOf(props.sources),
       namespace: METRIC_NAMESPACE,
       alarmAction: ops.alarmAction,
       encryptionKey: this.key,
@@ -316,11 +326,10 @@ export class WebhooksStack extends Stack {
     if (config.auditTrail) new AuditTrail(this, 'AuditTrail', { bucket: this.bucket, key: this.key, retentionDays: this.retentionDays });
 
     const base = domain?.url ?? this.api.apiEndpoint;
-    new CfnOutput(this, 'AudioWebhookUrl', { value: `${base}/audio-webhook`, description: 'watsonx Assistant audio webhook URL' });
-    new CfnOutput(this, 'VolubileWebhookUrl', { value: `${base}/call-completed/volubile`, description: 'Volubile call-completed webhook URL (add ?token=…)' });
-    new CfnOutput(this, 'SynthflowWebhookUrl', { value: `${base}/call-completed/synthflow`, description: 'Synthflow post-call webhook URL (add ?token=…)' });
-    new CfnOutput(this, 'VapiWebhookUrl', { value: `${base}/call-completed/vapi`, description: 'Vapi server URL (Bearer Token credential: VAPI_WEBHOOK_TOKEN; HMAC credential: VAPI_WEBHOOK_SECRET)' });
-    new CfnOutput(this, 'EngageVoiceWebhookUrl', { value: `${base}/engage-voice`, description: 'Engage Voice web service URL (add ?token=…)' });
+    for (const [, source] of sourceEntries(props.sources)) {
+      const token = source.credentials.some((c) => c.role === 'url-token') ? ' (add ?token=…)' : '';
+      new CfnOutput(this, source.output, { value: `${base}${source.path}`, description: `${source.console}: URL${token}` });
+    }
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'SecretName', { value: this.secret.secretName });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { HANDLER_NAMES, SOURCE_REGISTRY, sourceOfPath, type HandlerName, type Registry } from '#shared/sources';
 
 /**
  * The one implementation of "what API Gateway (HTTP API, payload format 2.0)
@@ -15,8 +16,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
  * body that is base64 with `isBase64Encoded: true` unless it is text.
  */
 
-export const FUNCTION_NAMES = ['audio-webhook', 'call-completed', 'engage-voice'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+export const FUNCTION_NAMES = HANDLER_NAMES;
+export type FunctionName = HandlerName;
 
 export function isFunctionName(value: string): value is FunctionName {
   return (FUNCTION_NAMES as readonly string[]).includes(value);
@@ -24,35 +25,18 @@ export function isFunctionName(value: string): value is FunctionName {
 
 export interface Route {
   functionName: FunctionName;
-  /** `ANY /audio-webhook`, `ANY /call-completed/{provider}`, `ANY /engage-voice` (the stack's routes). */
+  /** `ANY <path>`: the stack's route key (one route per source; the handler answers 405 for other methods). */
   routeKey: string;
-  pathParameters?: Record<string, string>;
-  /** The source a delivery on this route is for, when the route alone tells. */
-  source?: string;
+  /** The source a delivery on this route is for. */
+  source: string;
 }
 
-const PROVIDERS = new Set(['volubile', 'synthflow', 'vapi']);
-
-/** The stack's routes. Trailing slashes do not match (API Gateway does not match them either). */
-export function matchRoute(path: string): Route | undefined {
-  if (path === '/audio-webhook') return { functionName: 'audio-webhook', routeKey: 'ANY /audio-webhook', source: 'watsonx' };
-  if (path === '/engage-voice') return { functionName: 'engage-voice', routeKey: 'ANY /engage-voice', source: 'engage-voice' };
-  const m = /^\/call-completed\/([^/]+)$/.exec(path);
-  if (m?.[1] !== undefined) {
-    let provider: string;
-    try {
-      provider = decodeURIComponent(m[1]);
-    } catch {
-      provider = m[1];
-    }
-    return {
-      functionName: 'call-completed',
-      routeKey: 'ANY /call-completed/{provider}',
-      pathParameters: { provider },
-      ...(PROVIDERS.has(provider) ? { source: provider } : {}),
-    };
-  }
-  return undefined;
+/** The stack's routes, one per source of the registry. Trailing slashes do not match (API Gateway does not match them either). */
+export function matchRoute(path: string, registry: Registry = SOURCE_REGISTRY): Route | undefined {
+  const source = sourceOfPath(path, registry);
+  const declaration = source === undefined ? undefined : registry[source];
+  if (source === undefined || declaration === undefined) return undefined;
+  return { functionName: declaration.handler, routeKey: `ANY ${declaration.path}`, source };
 }
 
 /** An HTTP request as it arrives at API Gateway. */
@@ -189,7 +173,6 @@ export function toApiGatewayEvent(request: GatewayRequest): APIGatewayProxyEvent
       time: requestTime(now),
       timeEpoch: now.getTime(),
     },
-    ...(route?.pathParameters ? { pathParameters: route.pathParameters } : {}),
     isBase64Encoded: false,
   };
 

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { CREDENTIAL_NAMES, previousName, type Secrets } from '#shared/config';
+import { SOURCES, sourceEntries, type SourceDeclaration } from '#shared/sources';
 import { LOCAL_DEFAULTS } from './local-config.ts';
 
 /**
- * The start-up banner: every endpoint as a ready-to-paste URL, the secrets
- * local mode generated (never one that came from the environment), one
- * example command per source, and how to read the data with the AWS CLI.
+ * The start-up banner: every source's endpoint (from the registry) as a
+ * ready-to-paste URL, the secrets local mode generated (never one that came
+ * from the environment), one example command per source, and how to read the
+ * data with the AWS CLI.
  */
 
 type Env = Record<string, string | undefined>;
@@ -48,55 +50,50 @@ export function replayCommand(b: Pick<BannerInput, 'baseUrl' | 'dataDir'>, sampl
   return `${dataDir}npm run replay -- ${sample}${url}`;
 }
 
-export function renderBanner(b: BannerInput): string {
-  const lines: string[] = [];
-  const tokenQuery = (name: 'VOLUBILE_WEBHOOK_TOKEN' | 'SYNTHFLOW_WEBHOOK_TOKEN' | 'ENGAGE_VOICE_TOKEN') => {
-    const generated = b.generated[name];
-    if (generated !== undefined) return `?token=${encodeURIComponent(generated)}`;
-    if (set(b.env, name)) return `?token=<your ${name}>`;
-    return '';
-  };
+/** One source's endpoint and credentials, from its registry entry. */
+function endpointLines(b: BannerInput, d: SourceDeclaration): string[] {
+  const value = (name: string) => (b.generated as Record<string, string | undefined>)[name];
   const fromEnv = (name: string, what: string) => (set(b.env, name) ? [`      ${what}: ${name} from your environment`] : []);
-
-  lines.push('voice-webhooks local mode', '');
-  lines.push('Endpoints (paste into the vendor console, through a tunnel for a real vendor):');
-
-  lines.push(`  watsonx audio webhook   POST ${b.baseUrl}/audio-webhook`);
-  if (b.generated.WATSONX_AUDIO_SECRET !== undefined) {
-    lines.push(`      secret (generated): ${b.generated.WATSONX_AUDIO_SECRET}`);
-  } else {
-    lines.push(...fromEnv('WATSONX_AUDIO_SECRET', 'secret'));
+  // A URL token goes into the URL (generated: its value; from the environment: a placeholder); the rest get a line each.
+  const urlToken = d.credentials.find((c) => c.role === 'url-token')?.name;
+  const tokenQuery = urlToken === undefined ? ''
+    : value(urlToken) !== undefined ? `?token=${encodeURIComponent(value(urlToken) ?? '')}`
+    : set(b.env, urlToken) ? `?token=<your ${urlToken}>` : '';
+  const lines = [`  ${d.title.padEnd(21)} ${d.methods.join('/').padStart(8)} ${b.baseUrl}${d.path}${tokenQuery}`];
+  const environments = d.bindings !== undefined && d.credentials.length > 1;
+  for (const c of d.credentials) {
+    if (c.role === 'url-token' || (environments && c !== d.credentials[0])) continue;
+    const generated = value(c.name);
+    lines.push(...(generated !== undefined ? [`      ${c.label} (generated): ${generated}`] : fromEnv(c.name, c.label)));
   }
-  // Draft and live side by side: each environment's own secret, optionally bound to its environment_id.
-  const binding = (name: 'WATSONX_DRAFT_ENVIRONMENT_ID' | 'WATSONX_LIVE_ENVIRONMENT_ID') => {
-    const id = b.generated[name] ?? (set(b.env, name) ? b.env[name]?.trim() : undefined);
+  if (environments) lines.push(...watsonxEnvironments(b, d));
+  return lines;
+}
+
+/** Draft and live side by side: each environment's own secret, optionally bound to its environment_id. */
+function watsonxEnvironments(b: BannerInput, d: SourceDeclaration): string[] {
+  const [, live] = d.credentials;
+  const [draftBinding, liveBinding] = d.bindings ?? [];
+  if (live === undefined || draftBinding === undefined || liveBinding === undefined) return [];
+  const generated = b.generated as Record<string, string | undefined>;
+  const binding = (name: string) => {
+    const id = generated[name] ?? (set(b.env, name) ? b.env[name]?.trim() : undefined);
     return id ? `, only for environment_id ${id}` : ', any environment_id';
   };
-  const hasLive = b.generated.WATSONX_AUDIO_SECRET_LIVE !== undefined || set(b.env, 'WATSONX_AUDIO_SECRET_LIVE');
-  if (hasLive) {
-    lines.push(`      draft environment: the secret above${binding('WATSONX_DRAFT_ENVIRONMENT_ID')}`);
-    lines.push(b.generated.WATSONX_AUDIO_SECRET_LIVE !== undefined
-      ? `      live environment:  ${b.generated.WATSONX_AUDIO_SECRET_LIVE}${binding('WATSONX_LIVE_ENVIRONMENT_ID')}`
-      : `      live environment:  WATSONX_AUDIO_SECRET_LIVE from your environment${binding('WATSONX_LIVE_ENVIRONMENT_ID')}`);
-  }
+  if (generated[live.name] === undefined && !set(b.env, live.name)) return [];
+  return [
+    `      draft environment: the secret above${binding(draftBinding)}`,
+    generated[live.name] !== undefined
+      ? `      live environment:  ${generated[live.name]}${binding(liveBinding)}`
+      : `      live environment:  ${live.name} from your environment${binding(liveBinding)}`,
+  ];
+}
 
-  lines.push(`  Volubile                POST ${b.baseUrl}/call-completed/volubile${tokenQuery('VOLUBILE_WEBHOOK_TOKEN')}`);
-  lines.push(...fromEnv('VOLUBILE_WEBHOOK_SECRET', 'signature secret (X-Webhook-Signature)'));
-
-  lines.push(`  Synthflow               POST ${b.baseUrl}/call-completed/synthflow${tokenQuery('SYNTHFLOW_WEBHOOK_TOKEN')}`);
-  lines.push(...fromEnv('SYNTHFLOW_WEBHOOK_SECRET', 'signature secret (X-Synthflow-Signature)'));
-
-  lines.push(`  Engage Voice        GET/POST ${b.baseUrl}/engage-voice${tokenQuery('ENGAGE_VOICE_TOKEN')}`);
-  lines.push(...fromEnv('ENGAGE_VOICE_BASIC_AUTH', 'HTTP Basic credentials'));
-
-  // Vapi sends its credential in a header (a Bearer Token credential in its dashboard), so the URL stays bare.
-  lines.push(`  Vapi                    POST ${b.baseUrl}/call-completed/vapi`);
-  if (b.generated.VAPI_WEBHOOK_TOKEN !== undefined) {
-    lines.push(`      Bearer Token credential (generated): ${b.generated.VAPI_WEBHOOK_TOKEN}`);
-  } else {
-    lines.push(...fromEnv('VAPI_WEBHOOK_TOKEN', 'Bearer Token credential (Authorization: Bearer / X-Vapi-Secret)'));
-  }
-  lines.push(...fromEnv('VAPI_WEBHOOK_SECRET', 'HMAC credential secret (x-vapi-signature)'));
+export function renderBanner(b: BannerInput): string {
+  const lines: string[] = [];
+  lines.push('voice-webhooks local mode', '');
+  lines.push('Endpoints (paste into the vendor console, through a tunnel for a real vendor):');
+  for (const [, d] of sourceEntries()) lines.push(...endpointLines(b, d));
 
   const rotating = CREDENTIAL_NAMES.filter((name) => b.generated[previousName(name)] !== undefined || set(b.env, previousName(name)));
   if (rotating.length > 0) {
@@ -110,7 +107,7 @@ export function renderBanner(b: BannerInput): string {
   }
 
   lines.push('', 'Send a signed sample (add --new for a new call each time):');
-  for (const source of ['watsonx', 'volubile', 'synthflow', 'engage-voice', 'vapi']) lines.push(`  ${replayCommand(b, source)}`);
+  for (const source of SOURCES) lines.push(`  ${replayCommand(b, source)}`);
 
   if (b.externalStorage) {
     const at = (endpoint: string) => (endpoint ? ` --endpoint-url ${endpoint}` : '');

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
-import { pickSecrets, previousName, SECRET_NAMES, type SecretName, type Secrets } from '#shared/config';
+import { pickSecrets, SECRET_NAMES, type SecretName, type Secrets } from '#shared/config';
+import { sourceEntries } from '#shared/sources';
 
 /**
- * Local mode's secrets. WATSONX_AUDIO_SECRET is generated
- * when unset (the user pastes it into the watsonx console). A URL token is
- * generated for a source with no check configured at all, and always for
- * Synthflow (its signature does not cover the body); the Volubile and
- * Synthflow signing secrets are created in those vendors' consoles, and the
- * Vapi HMAC secret must be typed into Vapi's too, so they are never generated.
+ * Local mode's secrets, as each source's `generate` in the registry says
+ * (functions/shared/sources.ts): the watsonx secret when unset (the user
+ * pastes it into the watsonx console); a URL or Bearer token for a source with
+ * no check configured at all, and always for Synthflow (its signature does not
+ * cover the body). Signing secrets are made in the vendors' consoles, so they
+ * are never generated.
  * Generated values live in DATA_DIR/secrets.json (0600) and
  * are reused on the next start; `npm run rotate` edits the same file, and a
  * running `npm start` re-reads it when it changes.
@@ -18,15 +19,13 @@ import { pickSecrets, previousName, SECRET_NAMES, type SecretName, type Secrets 
 
 type Env = Record<string, string | undefined>;
 
-/** For each source: the variables that count as "a check is configured", and the token generated when none is. */
-export const SOURCE_CHECKS = [
-  { source: 'volubile', checks: ['VOLUBILE_WEBHOOK_SECRET', 'VOLUBILE_WEBHOOK_TOKEN'], token: 'VOLUBILE_WEBHOOK_TOKEN' },
-  // Only the token counts for Synthflow: its signature covers call_id, not the body, so the token is always generated.
-  { source: 'synthflow', checks: ['SYNTHFLOW_WEBHOOK_TOKEN'], token: 'SYNTHFLOW_WEBHOOK_TOKEN' },
-  { source: 'engage-voice', checks: ['ENGAGE_VOICE_TOKEN', 'ENGAGE_VOICE_BASIC_AUTH'], token: 'ENGAGE_VOICE_TOKEN' },
-  // Vapi's Bearer Token credential carries it (Authorization: Bearer, or X-Vapi-Secret).
-  { source: 'vapi', checks: ['VAPI_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN'], token: 'VAPI_WEBHOOK_TOKEN' },
-] as const satisfies readonly { source: string; checks: readonly SecretName[]; token: SecretName }[];
+/**
+ * For each source with a `generate` in the registry: the variables that count
+ * as "a check is configured" (none: generated whenever unset), and the value generated when none is.
+ */
+export const SOURCE_CHECKS = sourceEntries().flatMap(([source, d]) => (d.generate
+  ? [{ source, checks: (d.generate.unless ?? []) as readonly SecretName[], token: d.generate.name as SecretName, always: d.generate.unless === undefined }]
+  : []));
 
 export interface SecretDecision {
   /** Values local mode supplies (generated now or reused from secrets.json): set them into process.env. */
@@ -48,7 +47,7 @@ function isSet(env: Env, name: string): boolean {
 
 /** A token generated only because its source had no check (`VOLUBILE_WEBHOOK_TOKEN`, or its `_PREVIOUS` during a rotation). */
 function generatedTokenOf(name: string): (typeof SOURCE_CHECKS)[number] | undefined {
-  return SOURCE_CHECKS.find(({ token }) => name === token || name === previousName(token));
+  return SOURCE_CHECKS.find(({ token, always }) => !always && (name === token || name === `${token}_PREVIOUS`));
 }
 
 /**
@@ -77,9 +76,8 @@ export function decideSecrets(env: Env, stored: Secrets, generate: () => string 
     fresh.push(name);
   };
   const configured = (name: SecretName) => isSet(env, name) || apply[name] !== undefined;
-  if (!isSet(env, 'WATSONX_AUDIO_SECRET')) supply('WATSONX_AUDIO_SECRET');
-  for (const { checks, token } of SOURCE_CHECKS) {
-    if (!checks.some(configured)) supply(token);
+  for (const { checks, token, always } of SOURCE_CHECKS) {
+    if (always ? !isSet(env, token) : !checks.some(configured)) supply(token);
   }
   return { apply, fresh, persist };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { sourceEntries } from '#shared/sources';
 import { matchRoute, toApiGatewayEvent, eventBytes, newRequestId, type Route } from './api-gateway.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { loadHandler as defaultLoadHandler, type HandlerLoader } from './handlers.ts';
@@ -163,7 +164,7 @@ function discardRest(req: IncomingMessage, budget: number): void {
 
 /** The request log shows the route, never what a sender may have put in an unknown path (tokens, numbers). */
 export function loggablePath(path: string, route: Route | undefined): string {
-  if (route) return route.routeKey === 'ANY /call-completed/{provider}' ? `/call-completed/${route.source ?? '{unknown}'}` : path;
+  if (route) return path;
   // Unknown path: only a first segment that looks like a route name; never what follows (tokens, numbers).
   const [, first = '', ...rest] = path.split('/');
   const head = /^[A-Za-z][A-Za-z-]{0,23}$/.test(first) ? first : '…';
@@ -189,6 +190,9 @@ function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
+
+/** `POST /audio-webhook, …, GET/POST /engage-voice`: every source's route, from the registry. */
+const ROUTE_LIST = sourceEntries().map(([, d]) => `${d.methods.join('/')} ${d.path}`).join(', ');
 
 export async function createLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
   const limits = { ...LIMITS, ...opts.limits };
@@ -238,7 +242,7 @@ export async function createLocalServer(opts: LocalServerOptions): Promise<Local
 
     if (!route) {
       if (opts.extraRoutes && (await opts.extraRoutes(req, res))) return;
-      const reply = jsonReply(404, 'not_found', `no route for ${method} ${loggablePath(path, undefined)}: use POST /audio-webhook, POST /call-completed/{volubile|synthflow|vapi}, or GET/POST /engage-voice`);
+      const reply = jsonReply(404, 'not_found', `no route for ${method} ${loggablePath(path, undefined)}: use ${ROUTE_LIST}`);
       send(res, reply);
       req.resume();
       log(`${method} ${loggablePath(path, undefined)} 404 ${Date.now() - started}ms not_found`);

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Secrets } from '#shared/config';
+import type { CredentialName, Secrets } from '#shared/config';
+import { sourceEntries } from '#shared/sources';
 import { eventFromRequest } from './event.ts';
 import { EVENTS_DIR, SAMPLES, SAMPLE_NAMES, type SampleName } from './samples.ts';
 
@@ -12,16 +13,11 @@ import { EVENTS_DIR, SAMPLES, SAMPLE_NAMES, type SampleName } from './samples.ts
  * each run and expire a few hours later: regenerate before replaying them.
  */
 
-export const SAMPLE_SECRETS = {
-  WATSONX_AUDIO_SECRET: 'fake-watsonx-audio-secret-for-sample-events-only',
-  VOLUBILE_WEBHOOK_SECRET: 'fake-volubile-signing-secret-for-sample-events-only',
-  SYNTHFLOW_WEBHOOK_SECRET: 'fake-synthflow-signing-secret-for-sample-events-only',
-  SYNTHFLOW_WEBHOOK_TOKEN: 'fake-synthflow-url-token',
-  ENGAGE_VOICE_TOKEN: 'fake-engage-voice-url-token',
-  ENGAGE_VOICE_BASIC_AUTH: 'ringcx:fake-engage-voice-password',
-  VAPI_WEBHOOK_SECRET: 'fake-vapi-hmac-secret-for-sample-events-only',
-  VAPI_WEBHOOK_TOKEN: 'fake-vapi-bearer-token',
-} as const satisfies Secrets;
+/** A clearly fake value for every credential the registry declares (Basic credentials as `user:password`). */
+export const SAMPLE_SECRETS = Object.fromEntries(sourceEntries().flatMap(([, d]) => d.credentials.map((c) => {
+  const fake = `fake-${c.name.toLowerCase().replaceAll('_', '-')}-for-sample-events-only`;
+  return [c.name, c.role === 'basic' ? `sample-user:${fake}` : fake];
+}))) as Record<CredentialName, string>;
 
 export const SAMPLE_ENV = {
   BUCKET_NAME: 'voice-webhooks-local',

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
 import type { Secrets } from '#shared/config';
-import type { FunctionName } from './api-gateway.ts';
+import { declarationOf, SOURCES, type HandlerName as FunctionName, type SampleDeclaration, type Source, type SOURCE_REGISTRY } from '#shared/sources';
 import {
   engageVoiceRequest, synthflowRequest, vapiRequest, volubileRequest, watsonxRequest,
   type EngageVariant, type OutgoingRequest,
@@ -37,6 +37,7 @@ export interface BuildOptions {
 }
 
 export interface Sample {
+  source: Source;
   functionName: FunctionName;
   /** File name under events/ of the generated API Gateway event. */
   eventFile: string;
@@ -108,40 +109,48 @@ function vapiMessage(file: string): Sample['build'] {
   };
 }
 
-export const SAMPLES = {
-  'watsonx': { functionName: 'audio-webhook', eventFile: 'watsonx-recording.json', build: watsonx('metadata.json', 'mulaw') },
-  'watsonx-wav': { functionName: 'audio-webhook', eventFile: 'watsonx-recording-wav.json', build: watsonx('metadata-wav.json', 'wav') },
-  'watsonx-2': { functionName: 'audio-webhook', eventFile: 'watsonx-recording-2.json', build: watsonx('metadata-2.json', 'mulaw') },
-  'volubile': {
-    functionName: 'call-completed',
-    eventFile: 'volubile-call-completed.json',
-    build: async (opts) => {
-      let body = read(opts, 'volubile', 'call-completed.json');
-      if (opts.fresh) body = reserialize({ ...v.parse(VolubileIds, json(body)), id: randomUUID() });
-      return volubileRequest(body, { secret: opts.secrets.VOLUBILE_WEBHOOK_SECRET, token: opts.secrets.VOLUBILE_WEBHOOK_TOKEN });
-    },
-  },
-  'synthflow': {
-    functionName: 'call-completed',
-    eventFile: 'synthflow-call-completed.json',
-    build: async (opts) => {
-      let body = read(opts, 'synthflow', 'call-completed.json');
-      if (opts.fresh) {
-        const payload = v.parse(SynthflowIds, json(body));
-        body = reserialize({ ...payload, call: { ...payload.call, call_id: freshSynthflowCallId() } });
-      }
-      return synthflowRequest(body, { secret: opts.secrets.SYNTHFLOW_WEBHOOK_SECRET, token: opts.secrets.SYNTHFLOW_WEBHOOK_TOKEN });
-    },
-  },
-  'engage-voice': { functionName: 'engage-voice', eventFile: 'engage-voice-json.json', build: engage('agent-termination.json', 'json') },
-  'engage-voice-form': { functionName: 'engage-voice', eventFile: 'engage-voice-form.json', build: engage('agent-termination-form.json', 'form') },
-  'engage-voice-get': { functionName: 'engage-voice', eventFile: 'engage-voice-get.json', build: engage('agent-termination-get.json', 'get') },
-  'engage-voice-transfer': { functionName: 'engage-voice', eventFile: 'engage-voice-transfer.json', build: engage('agent-termination-transfer.json', 'json') },
-  'vapi': { functionName: 'call-completed', eventFile: 'vapi-end-of-call-report.json', build: vapiMessage('end-of-call-report.json') },
-  'vapi-status-update': { functionName: 'call-completed', eventFile: 'vapi-status-update.json', build: vapiMessage('status-update.json') },
-} as const satisfies Record<string, Sample>;
+/** Payload file under events/payloads/: `<dir>/<file>` as the registry names it. */
+function payloadParts(sample: SampleDeclaration): [string, string] {
+  const [dir = '', file = ''] = sample.payload.split('/');
+  return [dir, file];
+}
 
-export type SampleName = keyof typeof SAMPLES;
+/**
+ * The sender side of each source: how its samples are framed and signed, as
+ * the vendor would. The registry says which samples there are
+ * (functions/shared/sources.ts); the compiler wants one sender per source.
+ */
+const SENDERS: Record<Source, (sample: SampleDeclaration) => Sample['build']> = {
+  'watsonx': (sample) => watsonx(payloadParts(sample)[1], sample.variant === 'wav' ? 'wav' : 'mulaw'),
+  'volubile': (sample) => async (opts) => {
+    let body = read(opts, ...payloadParts(sample));
+    if (opts.fresh) body = reserialize({ ...v.parse(VolubileIds, json(body)), id: randomUUID() });
+    return volubileRequest(body, { secret: opts.secrets.VOLUBILE_WEBHOOK_SECRET, token: opts.secrets.VOLUBILE_WEBHOOK_TOKEN });
+  },
+  'synthflow': (sample) => async (opts) => {
+    let body = read(opts, ...payloadParts(sample));
+    if (opts.fresh) {
+      const payload = v.parse(SynthflowIds, json(body));
+      body = reserialize({ ...payload, call: { ...payload.call, call_id: freshSynthflowCallId() } });
+    }
+    return synthflowRequest(body, { secret: opts.secrets.SYNTHFLOW_WEBHOOK_SECRET, token: opts.secrets.SYNTHFLOW_WEBHOOK_TOKEN });
+  },
+  'engage-voice': (sample) => engage(payloadParts(sample)[1], v.parse(v.picklist(['json', 'form', 'get']), sample.variant ?? 'json')),
+  'vapi': (sample) => vapiMessage(payloadParts(sample)[1]),
+};
+
+/** `npm run replay -- <name>`: every sample the registry declares. */
+export type SampleName = (typeof SOURCE_REGISTRY)[Source]['samples'][number]['name'];
+
+/** Every sample of every source, by its `npm run replay` name. */
+export const SAMPLES = Object.fromEntries(SOURCES.flatMap((source) =>
+  declarationOf(source).samples.map((sample) => [sample.name, {
+    source,
+    functionName: declarationOf(source).handler,
+    eventFile: sample.event,
+    build: SENDERS[source](sample),
+  }] as const))) as Readonly<Record<SampleName, Sample>>;
+
 export const SAMPLE_NAMES = Object.keys(SAMPLES) as SampleName[];
 
 export function isSampleName(value: string): value is SampleName {

@@ -3,11 +3,10 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SOURCES, type Source } from '#shared/model';
+import { SOURCES, isSource, type Source } from '#shared/sources';
 import { readSettings } from '#shared/config';
 import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../lib/embedded.ts';
 import { portAnswers } from '../lib/calls/target.ts';
-import { isSource } from '#shared/model';
 import { reindex } from '../lib/reindex/core.ts';
 
 /**
@@ -23,7 +22,7 @@ import { reindex } from '../lib/reindex/core.ts';
  * standard SDK environment, which is why it is imported only after that is set.
  */
 
-const USAGE = 'usage: npm run reindex [-- --source watsonx|volubile|synthflow|engage-voice|vapi] [--since yyyy-mm-dd] [--stack <name>] [--concurrency n]';
+const USAGE = `usage: npm run reindex [-- --source ${SOURCES.join('|')}] [--since yyyy-mm-dd] [--stack <name>] [--concurrency n]`;
 
 async function stackNames(stackName: string): Promise<{ bucketName: string; tableName: string; retentionDays?: string }> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');

@@ -11,25 +11,15 @@ import '../lib/quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { CREDENTIAL_NAMES, pickSecrets, previousName, type Secrets } from '#shared/config';
+import { sourceEntries, type CredentialRole, type SourceDeclaration } from '#shared/sources';
 
-export interface StackOutputs {
-  AudioWebhookUrl?: string;
-  VolubileWebhookUrl?: string;
-  SynthflowWebhookUrl?: string;
-  EngageVoiceWebhookUrl?: string;
-  BucketName?: string;
-  TableName?: string;
-  SecretName?: string;
-  SecretArn?: string;
-  /** Set when the stack has a custom domain (context domainName): every URL is on it. */
-  CustomDomainName?: string;
-  CustomDomainTarget?: string;
-}
-
+/** Every source's endpoint URL (its registry `output`), then the data outputs; CustomDomainName/Target when the stack has a custom domain (context domainName): every URL is on it. */
 export const OUTPUT_KEYS = [
-  'AudioWebhookUrl', 'VolubileWebhookUrl', 'SynthflowWebhookUrl', 'EngageVoiceWebhookUrl',
+  ...sourceEntries().map(([, d]) => d.output),
   'BucketName', 'TableName', 'SecretName', 'SecretArn', 'CustomDomainName', 'CustomDomainTarget',
-] as const satisfies readonly (keyof StackOutputs)[];
+] as const;
+
+export type StackOutputs = Partial<Record<string, string>>;
 
 /** `url?token=<token>` (or the bare URL when there is no token). */
 export function withToken(url: string, token: string | undefined): string {
@@ -41,10 +31,56 @@ export function withToken(url: string, token: string | undefined): string {
 
 const NOT_SET = '(not set)';
 
+/** The field each kind of credential is pasted into. */
+const FIELD: Record<CredentialRole, string> = {
+  'jwt-secret': 'Secret', 'url-token': 'Token', 'header-token': 'Bearer', 'signing-secret': 'Secret', 'basic': 'Basic',
+};
+
+/** One source's block, from its registry entry: what to paste where. */
+function sourceSetup(stackName: string, d: SourceDeclaration, url: string | undefined, secrets: Secrets, edit: (key: string) => string): string[] {
+  const value = (name: string) => (secrets as Record<string, string | undefined>)[name];
+  const lines = [d.console];
+  if (url === undefined) return [...lines, `  URL:     ${NOT_SET}: not in stack ${stackName} yet; deploy this version (\`npx cdk deploy\`)`, ''];
+  const urlToken = d.credentials.find((c) => c.role === 'url-token')?.name;
+  lines.push(`  URL:     ${withToken(url, urlToken === undefined ? undefined : value(urlToken))}`);
+  const environments = d.bindings !== undefined && d.credentials.length > 1;
+  for (const [i, c] of d.credentials.entries()) {
+    if (c.role === 'url-token') continue;
+    const field = `${FIELD[c.role]}:`.padEnd(8);
+    const v = value(c.name);
+    if (environments && i > 0) {
+      lines.push(...watsonxEnvironments(stackName, d, secrets));
+    } else if (c.role === 'signing-secret') {
+      lines.push(`  ${field} ${v ? 'configured' : `${NOT_SET}: ${c.vendorStep ?? 'create it in the vendor console'}, then ${edit(c.name)}`}`);
+    } else if (c.role === 'basic') {
+      const colon = v?.indexOf(':') ?? -1;
+      lines.push(v && colon > 0
+        ? `  ${field} user ${v.slice(0, colon)}, password ${v.slice(colon + 1)}`
+        : `  ${field} ${NOT_SET} (optional): ${edit(c.name)} as user:password`);
+    } else {
+      lines.push(`  ${field} ${v ?? `${NOT_SET}: ${edit(c.name)}`}`);
+    }
+  }
+  return [...lines, ...d.setup.map((line) => `  ${line}`), ''];
+}
+
+/** watsonx draft and live: the second environment's secret and each one's environment_id binding. */
+function watsonxEnvironments(stackName: string, d: SourceDeclaration, secrets: Secrets): string[] {
+  const value = (name: string | undefined) => (name === undefined ? undefined : (secrets as Record<string, string | undefined>)[name]);
+  const [draftBinding, liveBinding] = d.bindings ?? [];
+  const bound = (id: string | undefined) => (id ? ` (only for environment_id ${id})` : '');
+  const live = value(d.credentials[1]?.name);
+  return live
+    ? [`  Draft:   the secret above${bound(value(draftBinding))}`, `  Live:    ${live}${bound(value(liveBinding))}`]
+    : [`  Live:    ${NOT_SET} (optional, a second environment with its own secret): npm run rotate -- watsonx-live --stack ${stackName}`];
+}
+
 /** Per vendor, exactly what to paste where. Pure: no AWS, no clock. */
 export function formatVendorSetup(stackName: string, outputs: StackOutputs, secrets: Secrets): string {
-  const missing = OUTPUT_KEYS.filter((k) => k.endsWith('Url') && !outputs[k]);
-  if (missing.length > 0) throw new Error(`stack ${stackName} has no output ${missing.join(', ')}: is it deployed from this project?`);
+  const entries = sourceEntries();
+  if (!entries.some(([, d]) => outputs[d.output])) {
+    throw new Error(`stack ${stackName} has no output ${entries.map(([, d]) => d.output).join(', ')}: is it deployed from this project?`);
+  }
   const secretName = outputs.SecretName ?? 'the webhook secret';
   const edit = (key: string) => `set ${key} in Secrets Manager secret ${secretName} (takes effect within 5 minutes)`;
   const lines: string[] = [`Stack ${stackName}`, ''];
@@ -54,37 +90,7 @@ export function formatVendorSetup(stackName: string, outputs: StackOutputs, secr
     lines.push('');
   }
 
-  lines.push('IBM watsonx Assistant — phone integration, audio webhook (record step)');
-  lines.push(`  URL:     ${outputs.AudioWebhookUrl}`);
-  lines.push(`  Secret:  ${secrets.WATSONX_AUDIO_SECRET ?? `${NOT_SET}: ${edit('WATSONX_AUDIO_SECRET')}`}`);
-  const bound = (id: string | undefined) => (id ? ` (only for environment_id ${id})` : '');
-  if (secrets.WATSONX_AUDIO_SECRET_LIVE) {
-    lines.push(`  Draft:   the secret above${bound(secrets.WATSONX_DRAFT_ENVIRONMENT_ID)}`);
-    lines.push(`  Live:    ${secrets.WATSONX_AUDIO_SECRET_LIVE}${bound(secrets.WATSONX_LIVE_ENVIRONMENT_ID)}`);
-  } else {
-    lines.push(`  Live:    ${NOT_SET} (optional, a second environment with its own secret): npm run rotate -- watsonx-live --stack ${stackName}`);
-  }
-  lines.push('  Signs:   Authorization: Bearer <JWT>, HMAC (HS256/384/512) with the secret above', '');
-
-  lines.push('Volubile — call-completed webhook');
-  lines.push(`  URL:     ${withToken(outputs.VolubileWebhookUrl ?? '', secrets.VOLUBILE_WEBHOOK_TOKEN)}`);
-  lines.push(`  Secret:  ${secrets.VOLUBILE_WEBHOOK_SECRET ? 'configured' : `${NOT_SET}: enable webhook signing in Volubile, then ${edit('VOLUBILE_WEBHOOK_SECRET')}`}`);
-  lines.push('  Signs:   X-Webhook-Signature: lowercase hex HMAC-SHA256(secret, raw body)', '');
-
-  lines.push('Synthflow — post-call webhook');
-  lines.push(`  URL:     ${withToken(outputs.SynthflowWebhookUrl ?? '', secrets.SYNTHFLOW_WEBHOOK_TOKEN)}`);
-  lines.push(`  Secret:  ${secrets.SYNTHFLOW_WEBHOOK_SECRET ? 'configured' : `${NOT_SET}: generate a webhook secret in Synthflow, then ${edit('SYNTHFLOW_WEBHOOK_SECRET')}`}`);
-  lines.push('  Signs:   Synthflow-Signature: base64 HMAC-SHA256(secret, call.call_id)', '');
-
-  lines.push('RingCentral Engage Voice (RingCX) — web service, e.g. on Agent Termination');
-  lines.push(`  URL:     ${withToken(outputs.EngageVoiceWebhookUrl ?? '', secrets.ENGAGE_VOICE_TOKEN)}`);
-  lines.push('  Method:  POST (JSON or form) or GET; map fields with #tags#, e.g. uii=#uii#&agent_id=#agent_id#&ani=#ani#&dnis=#dnis#&call_start=#call_start#&duration=#duration#');
-  const basic = secrets.ENGAGE_VOICE_BASIC_AUTH;
-  const colon = basic?.indexOf(':') ?? -1;
-  lines.push(basic && colon > 0
-    ? `  Basic:   user ${basic.slice(0, colon)}, password ${basic.slice(colon + 1)}`
-    : `  Basic:   ${NOT_SET} (optional): ${edit('ENGAGE_VOICE_BASIC_AUTH')} as user:password`);
-  lines.push('  Signs:   nothing; the URL token (and Basic credentials when set) authenticate', '');
+  for (const [, d] of entries) lines.push(...sourceSetup(stackName, d, outputs[d.output], secrets, edit));
 
   const rotating = CREDENTIAL_NAMES.filter((name) => secrets[previousName(name)]);
   if (rotating.length > 0) {

@@ -6,7 +6,7 @@ import { createQueueClient, queueRecordings } from '#shared/recording-queue';
 import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
 
 /**
- * POST /call-completed/{provider}: Volubile, Synthflow and Vapi post-call webhooks.
+ * POST /call-completed/<provider>: the registry's call-completed sources (Volubile, Synthflow, Vapi).
  * provider → content type → authenticate (raw bytes) → interpret → store → respond.
  * JSON sources have no best-effort index write: storage down is a 503 the vendor retries.
  */
@@ -14,7 +14,7 @@ import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/ind
 const storage = createStorage(createStorageClients());
 const queue = createQueueClient();
 
-/** `{provider}` path parameter, else the last path segment (a proxy or local server without route params). */
+/** `{provider}` path parameter, else the last path segment (the stack's routes are one exact path per source). */
 export function providerName(req: WebhookRequest): string | undefined {
   const fromRoute = req.pathParameters.provider;
   if (fromRoute) return fromRoute;

@@ -1,10 +1,12 @@
 import type { Recording, Source } from '#shared/model';
 import type { Secrets } from '#shared/config';
+import { LINKED_SOURCES, type LinkedSource } from '#shared/sources';
 import { FetchError, safeFetch, type BoundCredentials, type FetchPolicy, type FetchResponse } from './fetch.ts';
 
 /**
- * How each source's recordings are fetched: one entry per source. A source
- * without an entry gets `direct` (the linked URL, no credentials).
+ * How each source's recordings are fetched: one entry per source the registry
+ * declares with `recordings`. A source without an entry gets `direct` (the
+ * linked URL, no credentials).
  */
 
 export interface FetchContext {
@@ -114,15 +116,16 @@ export const engageVoice: FetchStrategy = async ({ recording }, ctx) => {
   return fetchOk(recording.sourceUrl, ctx, credentials);
 };
 
-export const STRATEGIES: Partial<Record<Source, FetchStrategy>> = {
+/** One fetcher per source the registry declares with `recordings` (functions/shared/sources.ts). */
+export const STRATEGIES: Record<LinkedSource, FetchStrategy> = {
   synthflow,
   'engage-voice': engageVoice,
   vapi,
 };
 
 /** Sources whose recordings the worker copies: it may write only under their audio/<source>/ prefixes. */
-export const LINKED_SOURCES = Object.keys(STRATEGIES) as Source[];
+export { LINKED_SOURCES };
 
 export function strategyFor(source: Source): FetchStrategy {
-  return STRATEGIES[source] ?? direct;
+  return (STRATEGIES as Partial<Record<Source, FetchStrategy>>)[source] ?? direct;
 }

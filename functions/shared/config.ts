@@ -22,6 +22,8 @@ export interface Settings {
   recordingsQueueUrl?: string;
 }
 
+import { secretKeysOf, type BINDING_NAMES, type CredentialName, type OUTBOUND_NAMES } from './sources.ts';
+
 type Env = Record<string, string | undefined>;
 
 function required(env: Env, name: string): string {
@@ -61,42 +63,21 @@ export function readSettings(env: Env = process.env): Settings {
 }
 
 /**
- * Inbound credentials: what a delivery must present. During a rotation each may
- * also have a previous value, `<NAME>_PREVIOUS`, accepted beside the current one
- * until the rotation is finished. WATSONX_AUDIO_SECRET is the draft (or only)
- * watsonx environment's secret, WATSONX_AUDIO_SECRET_LIVE a second (live) one.
+ * Inbound credentials (what a delivery must present), watsonx environment
+ * bindings and the recordings worker's outbound credentials: each source
+ * declares its own in the registry (./sources.ts). During a rotation each
+ * credential may also have a previous value, `<NAME>_PREVIOUS`, accepted beside
+ * the current one until the rotation is finished.
  */
-export const CREDENTIAL_NAMES = [
-  'WATSONX_AUDIO_SECRET',
-  'WATSONX_AUDIO_SECRET_LIVE',
-  'VOLUBILE_WEBHOOK_SECRET',
-  'VOLUBILE_WEBHOOK_TOKEN',
-  'SYNTHFLOW_WEBHOOK_SECRET',
-  'SYNTHFLOW_WEBHOOK_TOKEN',
-  'ENGAGE_VOICE_TOKEN',
-  'ENGAGE_VOICE_BASIC_AUTH',
-  'VAPI_WEBHOOK_SECRET',
-  'VAPI_WEBHOOK_TOKEN',
-] as const;
-export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
+export { CREDENTIAL_NAMES, BINDING_NAMES, OUTBOUND_NAMES, type CredentialName } from './sources.ts';
 export type PreviousName = `${CredentialName}_PREVIOUS`;
 
 export function previousName<N extends CredentialName>(name: N): `${N}_PREVIOUS` {
   return `${name}_PREVIOUS`;
 }
 
-/**
- * watsonx environment bindings: not secret, but kept beside the secrets they
- * bind so one edit changes both. When set, that environment's secret (and its
- * previous value) only verifies recordings whose metadata names this environment_id.
- */
-export const BINDING_NAMES = ['WATSONX_DRAFT_ENVIRONMENT_ID', 'WATSONX_LIVE_ENVIRONMENT_ID'] as const;
-
-/** Outbound credentials: what the recordings worker presents to a vendor to fetch its audio. */
-export const OUTBOUND_NAMES = ['SYNTHFLOW_API_KEY', 'ENGAGE_VOICE_RECORDING_AUTH', 'VAPI_API_KEY'] as const;
-
 /** Every key of the secret (and local environment variable) the handlers read. */
-export const SECRET_NAMES: readonly SecretName[] = [...CREDENTIAL_NAMES, ...CREDENTIAL_NAMES.map(previousName), ...BINDING_NAMES, ...OUTBOUND_NAMES];
+export const SECRET_NAMES = secretKeysOf() as readonly SecretName[];
 export type SecretName = CredentialName | PreviousName | (typeof BINDING_NAMES)[number] | (typeof OUTBOUND_NAMES)[number];
 export type Secrets = Partial<Record<SecretName, string>>;
 

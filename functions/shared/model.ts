@@ -3,12 +3,9 @@
  * A field means the same thing whichever vendor filled it in.
  */
 
-export const SOURCES = ['watsonx', 'volubile', 'synthflow', 'engage-voice', 'vapi'] as const;
-export type Source = (typeof SOURCES)[number];
-
-export function isSource(value: string): value is Source {
-  return (SOURCES as readonly string[]).includes(value);
-}
+/** The sources are declared once, in the registry. */
+export { SOURCES, isSource, type Source } from './sources.ts';
+import type { Source } from './sources.ts';
 
 export const CALL_STATUSES = [
   'completed', 'failed', 'no-answer', 'busy', 'voicemail', 'canceled', 'transferred', 'in-progress', 'unknown',

@@ -1,5 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { isSource, type Source, type Interpretation, type InterpretContext } from '#shared/model';
+import type { Interpretation, InterpretContext } from '#shared/model';
+import { declarationOf, SOURCES, type Source } from '#shared/sources';
 import { audioKeyFor, parseMetadata } from '../../functions/audio-webhook/metadata.ts';
 import { interpretMetadata, recordingDigest } from '../../functions/audio-webhook/interpret.ts';
 import { findProvider } from '../../functions/call-completed/providers/index.ts';
@@ -29,7 +30,7 @@ export interface ArchivedRaw {
 export function startAfterFor(source: Source, sinceDay: string | undefined): string | undefined {
   if (sinceDay === undefined) return undefined;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(sinceDay)) throw new Error(`--since "${sinceDay}" is not a date (yyyy-mm-dd)`);
-  return `raw/${source}/${sinceDay.replaceAll('-', '/')}`;
+  return `${declarationOf(source).archive.raw}${sinceDay.replaceAll('-', '/')}`;
 }
 
 /** Every raw archive key of one source, in key order (day, call, digest), from `sinceDay` on. */
@@ -39,7 +40,7 @@ export async function* listRawKeys(s3: S3Client, bucketName: string, source: Sou
   do {
     const out = await s3.send(new ListObjectsV2Command({
       Bucket: bucketName,
-      Prefix: `raw/${source}/`,
+      Prefix: declarationOf(source).archive.raw,
       ContinuationToken: token,
       ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}),
     }));
@@ -49,8 +50,8 @@ export async function* listRawKeys(s3: S3Client, bucketName: string, source: Sou
 }
 
 export async function readRaw(s3: S3Client, bucketName: string, key: string): Promise<ArchivedRaw> {
-  const source = key.split('/')[1] ?? '';
-  if (!isSource(source)) throw new Error(`not a raw archive key: ${key}`);
+  const source = SOURCES.find((s) => key.startsWith(declarationOf(s).archive.raw));
+  if (source === undefined) throw new Error(`not a raw archive key: ${key}`);
   const out = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: key }));
   if (!out.Body) throw new Error(`empty object: ${key}`);
   const bytes = await out.Body.transformToByteArray();
@@ -69,8 +70,9 @@ export type Settings = Pick<InterpretContext, 'engageTimeZone' | 'defaultPhoneRe
  */
 export async function interpretArchived(s3: S3Client, bucketName: string, raw: ArchivedRaw, settings: Settings): Promise<Interpretation | undefined> {
   const ctx: InterpretContext = { ...settings, receivedAt: raw.receivedAt };
-  switch (raw.source) {
-    case 'watsonx': {
+  // By handler, not by source: a new call-completed vendor is reindexed through its provider with no edit here.
+  switch (declarationOf(raw.source).handler) {
+    case 'audio-webhook': {
       const meta = parseMetadata(raw.bytes);
       const recorded = raw.metadata['audio-key'];
       const audioId = recorded === undefined ? undefined : /\.([0-9a-f]{32})\.wav$/.exec(recorded)?.[1];
@@ -85,15 +87,10 @@ export async function interpretArchived(s3: S3Client, bucketName: string, raw: A
       if (!sha256 || !Number.isInteger(bytes) || !contentType) throw new Error(`audio object ${audioKey} lacks sha256/bytes/source-content-type metadata`);
       return { ...interpretMetadata(meta, { s3Key: audioKey, sha256, bytes, contentType }, ctx), digest: recordingDigest(raw.bytes, audioId) };
     }
-    case 'volubile':
-    case 'synthflow': {
+    case 'call-completed': {
       const provider = findProvider(raw.source);
       if (!provider) throw new Error(`no call-completed provider for ${raw.source}`);
-      return provider.interpret(raw.bytes, ctx);
-    }
-    case 'vapi': {
-      const read = findProvider(raw.source)?.read?.(raw.bytes, ctx);
-      if (!read) throw new Error(`no call-completed provider for ${raw.source}`);
+      const read = provider.read ? provider.read(raw.bytes, ctx) : provider.interpret(raw.bytes, ctx);
       return 'notACall' in read ? undefined : read;
     }
     case 'engage-voice':

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CREDENTIAL_NAMES, previousName, type CredentialName } from '#shared/config';
+import { sourceEntries } from '#shared/sources';
 
 /**
  * Rotating one secret or token without refusing a delivery: the new value
@@ -23,16 +24,15 @@ export interface RotationTarget {
   urlOutput?: string;
 }
 
-export const ROTATION_TARGETS: readonly RotationTarget[] = [
-  { source: 'watsonx', name: 'WATSONX_AUDIO_SECRET', generated: true, paste: 'watsonx Assistant, Draft environment (or your only one) → Settings → phone integration → audio webhook: replace the Secret with' },
-  { source: 'watsonx-live', name: 'WATSONX_AUDIO_SECRET_LIVE', generated: true, paste: 'watsonx Assistant, Live environment → Settings → phone integration → audio webhook: replace the Secret with' },
-  { source: 'volubile', name: 'VOLUBILE_WEBHOOK_TOKEN', generated: true, paste: 'Volubile → the agent\'s webhook: replace the URL with', urlPath: '/call-completed/volubile', urlOutput: 'VolubileWebhookUrl' },
-  { source: 'volubile', name: 'VOLUBILE_WEBHOOK_SECRET', generated: false, paste: 'Volubile → webhook signing: the new secret you gave with --value is now accepted beside the old one; switch Volubile to it' },
-  { source: 'synthflow', name: 'SYNTHFLOW_WEBHOOK_TOKEN', generated: true, paste: 'Synthflow → the agent\'s post-call webhook: replace the URL with', urlPath: '/call-completed/synthflow', urlOutput: 'SynthflowWebhookUrl' },
-  { source: 'synthflow', name: 'SYNTHFLOW_WEBHOOK_SECRET', generated: false, paste: 'Synthflow → Settings → Security → Webhooks: the secret key you gave with --value is now accepted beside the old one' },
-  { source: 'engage-voice', name: 'ENGAGE_VOICE_TOKEN', generated: true, paste: 'Engage Voice (RingCX) admin → the web service: replace the URL (keep its #tag# parameters) with', urlPath: '/engage-voice', urlOutput: 'EngageVoiceWebhookUrl' },
-  { source: 'engage-voice', name: 'ENGAGE_VOICE_BASIC_AUTH', generated: true, paste: 'Engage Voice (RingCX) admin → the web service: replace the HTTP Basic user and password with' },
-];
+/** Every credential of every source in the registry (functions/shared/sources.ts). */
+export const ROTATION_TARGETS: readonly RotationTarget[] = sourceEntries().flatMap(([source, d]) => d.credentials.map((c) => ({
+  source: c.rotateAs ?? source,
+  name: c.name as CredentialName,
+  // A signing secret is made in the vendor's console; everything else we can make anew.
+  generated: c.role !== 'signing-secret',
+  paste: c.rotate,
+  ...(c.role === 'url-token' ? { urlPath: d.path, urlOutput: d.output } : {}),
+})));
 
 export const ROTATION_SOURCES = [...new Set(ROTATION_TARGETS.map((t) => t.source))];
 

@@ -15,6 +15,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { TABLE_SCHEMA } from '#shared/table';
 import { SECRET_NAMES } from '#shared/config';
+import { declarationOf, SOURCES } from '#shared/sources';
 import { buildApp, nagPacks } from '../../infra/app.ts';
 import { ACCESS_LOG_FIELDS, PINNED_LOGICAL_IDS, type WebhooksStack } from '../../infra/stack.ts';
 import { FILLER_SERVICE_TIMEOUT, FILLER_TIMEOUT, FROZEN_SECRET_TEMPLATE, secretKeyList } from '../../infra/secret.ts';
@@ -22,7 +23,6 @@ import { keyListHash, type KeyList } from '../../infra/secret-filler/fill.ts';
 import { BUNDLE_FILE, REPO_ROOT, WEBHOOK_FUNCTIONS } from '../../infra/functions.ts';
 import { NEAR_LIMIT } from '../../infra/observability.ts';
 import { SERVICE_NAME } from '#shared/log';
-import { SOURCES } from '#shared/model';
 import { writeEvents } from '../../lib/sam-events.ts';
 
 /**
@@ -60,7 +60,7 @@ describe('HTTP API', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', Name: 'VoiceWebhooks-dev' });
     const keys = resourcesOfType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties?.RouteKey).sort();
-    expect(keys).toEqual(['ANY /audio-webhook', 'ANY /call-completed/{provider}', 'ANY /engage-voice']);
+    expect(keys).toEqual(['ANY /audio-webhook', 'ANY /call-completed/synthflow', 'ANY /call-completed/vapi', 'ANY /call-completed/volubile', 'ANY /engage-voice']);
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
   });
 
@@ -438,14 +438,16 @@ describe('operations', () => {
     prod.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       RouteSettings: {
         'ANY /audio-webhook': { ThrottlingRateLimit: 15, ThrottlingBurstLimit: 40, DetailedMetricsEnabled: true },
-        'ANY /call-completed/{provider}': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+        'ANY /call-completed/volubile': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+        'ANY /call-completed/synthflow': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+        'ANY /call-completed/vapi': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
         'ANY /engage-voice': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       },
     });
     const [stageId, stageRes] = Object.entries(prod.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
     expect(stageId).toBeDefined();
     const routeIds = Object.keys(prod.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routeIds).toHaveLength(3);
+    expect(routeIds).toHaveLength(SOURCES.length);
     expect(stageRes.DependsOn).toEqual(expect.arrayContaining(routeIds));
     synthVariant({ stage: 'prod', retentionDays: 365, alarmEmail: 'ops@example.com', audioReservedConcurrency: 0 })
       .resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
@@ -512,20 +514,17 @@ describe('events/ for sam local invoke', () => {
   const eventsDir = join(REPO_ROOT, 'events');
   const FIXED = WEBHOOK_FUNCTIONS.flatMap((s) => s.events);
 
-  it('holds every fixed event name, each with the route and path of the function it is meant for', () => {
+  it('holds every sample event the registry declares, each with its source\'s route and path, and nothing else', () => {
     const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json') && f !== 'env.json');
     for (const name of FIXED) expect(files, `events/${name}`).toContain(name);
-    const byPrefix: Record<string, string> = { watsonx: 'audio-webhook', volubile: 'call-completed', synthflow: 'call-completed', vapi: 'call-completed', 'engage-voice': 'engage-voice' };
     for (const file of files) {
       const event = JSON.parse(readFileSync(join(eventsDir, file), 'utf8')) as { routeKey?: string; rawPath?: string; pathParameters?: Record<string, string> };
-      const prefix = Object.keys(byPrefix).find((p) => file.startsWith(`${p}-`));
-      const owner = WEBHOOK_FUNCTIONS.find((s) => s.events.includes(file) || (prefix !== undefined && s.name === byPrefix[prefix]));
-      expect(owner, `events/${file} belongs to no function (name it watsonx-*, volubile-*, synthflow-*, vapi-* or engage-voice-*)`).toBeDefined();
-      const path = owner!.paths[0]!;
+      const owner = SOURCES.find((s) => declarationOf(s).samples.some((sample) => sample.event === file));
+      expect(owner, `events/${file} is no sample of the registry (functions/shared/sources.ts)`).toBeDefined();
+      const path = declarationOf(owner!).path;
       expect(event.routeKey, file).toBe(`ANY ${path}`);
-      const pattern = new RegExp(`^${path.replace('{provider}', '(volubile|synthflow|vapi)')}$`);
-      expect(event.rawPath, file).toMatch(pattern);
-      if (path.includes('{provider}')) expect(event.rawPath).toBe(`/call-completed/${event.pathParameters?.provider}`);
+      expect(event.rawPath, file).toBe(path);
+      expect(event, file).not.toHaveProperty('pathParameters');
     }
   });
 
@@ -539,7 +538,6 @@ describe('events/ for sam local invoke', () => {
 
 describe('the artifact that ships', () => {
   const run = promisify(execFile);
-  const SOURCE_OF: Record<string, string> = { watsonx: 'watsonx', volubile: 'volubile', synthflow: 'synthflow', 'engage-voice': 'engage-voice' };
 
   it('loads each bundle in a fresh Node process and stores every sample event in the embedded S3 and DynamoDB', async () => {
     const name = `artifact-${randomUUID().slice(0, 8)}`;
@@ -573,7 +571,7 @@ describe('the artifact that ships', () => {
 
     const items = (await ddb.send(new ScanCommand({ TableName: name, ConsistentRead: true }))).Items ?? [];
     const keys = await listKeys('', name);
-    for (const source of Object.values(SOURCE_OF)) {
+    for (const source of SOURCES) {
       const stored = items.filter((i) => i.source === source);
       expect(stored.length, source).toBeGreaterThan(0);
       for (const item of stored) expect(keys).toContain(item.record.rawS3Key);

@@ -33,13 +33,13 @@ function event(over: Partial<Parameters<typeof toApiGatewayEvent>[0]> = {}) {
 }
 
 describe('toApiGatewayEvent (payload format 2.0)', () => {
-  it('builds the documented top-level fields, route key and path parameters', () => {
+  it('builds the documented top-level fields and the route key (one route per source, no path parameters)', () => {
     const e = event();
     expect(e.version).toBe('2.0');
-    expect(e.routeKey).toBe('ANY /call-completed/{provider}');
+    expect(e.routeKey).toBe('ANY /call-completed/volubile');
     expect(e.rawPath).toBe('/call-completed/volubile');
     expect(e.rawQueryString).toBe('token=a%2Bb&x=1&x=2&flag&name=J%C3%BCrgen+M');
-    expect(e.pathParameters).toEqual({ provider: 'volubile' });
+    expect(e).not.toHaveProperty('pathParameters');
     expect(e.isBase64Encoded).toBe(false);
     expect(e.body).toBe('{"id":"é"}');
   });
@@ -70,7 +70,7 @@ describe('toApiGatewayEvent (payload format 2.0)', () => {
       domainPrefix: 'abc',
       http: { method: 'POST', path: '/call-completed/volubile', protocol: 'HTTP/1.1', sourceIp: '192.0.2.7', userAgent: 'test-agent/1' },
       requestId: 'req-1',
-      routeKey: 'ANY /call-completed/{provider}',
+      routeKey: 'ANY /call-completed/volubile',
       stage: '$default',
       time: '12/Mar/2026:19:03:58 +0000',
       timeEpoch: at.getTime(),
@@ -114,8 +114,10 @@ describe('toApiGatewayEvent (payload format 2.0)', () => {
   it('routes exactly the stack routes', () => {
     expect(matchRoute('/audio-webhook')?.routeKey).toBe('ANY /audio-webhook');
     expect(matchRoute('/engage-voice')?.routeKey).toBe('ANY /engage-voice');
-    expect(matchRoute('/call-completed/synthflow')).toMatchObject({ functionName: 'call-completed', pathParameters: { provider: 'synthflow' }, source: 'synthflow' });
-    expect(matchRoute('/call-completed/other')?.source).toBeUndefined();
+    expect(matchRoute('/call-completed/synthflow')).toEqual({ functionName: 'call-completed', routeKey: 'ANY /call-completed/synthflow', source: 'synthflow' });
+    expect(matchRoute('/call-completed/vapi')).toEqual({ functionName: 'call-completed', routeKey: 'ANY /call-completed/vapi', source: 'vapi' });
+    // An undeclared vendor has no route, exactly as the stack declares none for it.
+    expect(matchRoute('/call-completed/other')).toBeUndefined();
     expect(matchRoute('/call-completed/')).toBeUndefined();
     expect(matchRoute('/audio-webhook/')).toBeUndefined();
     expect(matchRoute('/')).toBeUndefined();

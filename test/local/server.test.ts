@@ -135,17 +135,17 @@ describe('local server', () => {
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
     expect(await res.json()).toMatchObject({ error: 'method_not_allowed' });
-    expect(deliveries.at(-1)).toMatchObject({ method: 'GET', status: 405, error: 'method_not_allowed', routeKey: 'ANY /call-completed/{provider}', source: 'volubile' });
+    expect(deliveries.at(-1)).toMatchObject({ method: 'GET', status: 405, error: 'method_not_allowed', routeKey: 'ANY /call-completed/volubile', source: 'volubile' });
   });
 
-  it('builds the event from the real request: raw headers, cookies, query, path parameters', async () => {
+  it('builds the event from the real request: raw headers, cookies, query, route key', async () => {
     mode = 'capture';
     const headers = new Headers([['x-dup', 'a'], ['x-dup', 'b'], ['cookie', 'k=v; m=n'], ['content-type', 'application/x-www-form-urlencoded']]);
     const res = await fetch(`${server.url}/call-completed/synthflow?a=1&a=2&b=%20x`, { method: 'POST', headers, body: 'uii=1&x=%C3%A9' });
     expect(res.status).toBe(201);
     const e = captured!;
-    expect(e.routeKey).toBe('ANY /call-completed/{provider}');
-    expect(e.pathParameters).toEqual({ provider: 'synthflow' });
+    expect(e.routeKey).toBe('ANY /call-completed/synthflow');
+    expect(e).not.toHaveProperty('pathParameters');
     expect(e.rawQueryString).toBe('a=1&a=2&b=%20x');
     expect(e.queryStringParameters).toEqual({ a: '1,2', b: ' x' });
     expect(e.headers['x-dup']).toBe('a, b');

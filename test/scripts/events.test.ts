@@ -71,7 +71,7 @@ describe('generated events', () => {
     const callId = (JSON.parse(bodyOf(syn).toString()) as { call: { call_id: string } }).call.call_id;
     expect(syn.headers['x-synthflow-signature']).toBe(createHmac('sha256', SAMPLE_SECRETS.SYNTHFLOW_WEBHOOK_SECRET).update(callId).digest('base64'));
     expect(syn.queryStringParameters?.token).toBe(SAMPLE_SECRETS.SYNTHFLOW_WEBHOOK_TOKEN);
-    expect(syn.pathParameters).toEqual({ provider: 'synthflow' });
+    expect(syn.routeKey).toBe('ANY /call-completed/synthflow');
   });
 
   it('builds the Engage Voice JSON, form (base64) and GET (query, no body) variants with token and Basic', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfiguration } from '#shared/handler';
-import { SECRET_NAMES } from '#shared/config';
+import { CREDENTIAL_NAMES, SECRET_NAMES } from '#shared/config';
 import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
 import { applyLocalSecrets, watchLocalSecrets } from '../../lib/local-secrets.ts';
 import { finishRotation, resolveTarget, startRotation, ROTATION_TARGETS, RotationError } from '../../scripts/rotate/rotation.ts';
@@ -36,6 +36,8 @@ const OLD: Values = {
 };
 const VENDOR_MADE = { VOLUBILE_WEBHOOK_SECRET: 'e2e-volubile-sig-new-7a0d3f6c9b2e', SYNTHFLOW_WEBHOOK_SECRET: 'e2e-synthflow-sig-new-1d4a7e0c3f6b' };
 const LIVE_OLD = 'e2e-watsonx-live-old-5b8e1d4a7c0f';
+/** The credentials the deliveries below present (test/support/deliveries.ts): the end-to-end runs rotate these. */
+const TARGETS = ROTATION_TARGETS.filter((t) => t.name in OLD || t.name === 'WATSONX_AUDIO_SECRET_LIVE');
 
 const liveRecording = (secret: string) => ({
   target: '/audio-webhook',
@@ -55,6 +57,14 @@ describe('rotation, pure', () => {
     expect(() => startRotation({ WATSONX_AUDIO_SECRET: 'b', WATSONX_AUDIO_SECRET_PREVIOUS: 'a' }, target)).toThrow(/in progress/);
     expect(() => finishRotation({ WATSONX_AUDIO_SECRET: 'b', WATSONX_AUDIO_SECRET_PREVIOUS: '' }, target)).toThrow(/no rotation/);
     expect(finishRotation({ WATSONX_AUDIO_SECRET_PREVIOUS: 'a' }, target)).toEqual({ drop: 'WATSONX_AUDIO_SECRET_PREVIOUS' });
+  });
+
+  it('knows every credential the registry declares, Vapi\'s included', () => {
+    expect(ROTATION_TARGETS.map((t) => t.name)).toEqual([...CREDENTIAL_NAMES]);
+    const token = resolveTarget('vapi', { VAPI_WEBHOOK_TOKEN: 'x' });
+    expect(token).toMatchObject({ name: 'VAPI_WEBHOOK_TOKEN', generated: true });
+    expect(startRotation({ VAPI_WEBHOOK_TOKEN: 'x' }, token, undefined, () => 'y').set).toEqual({ VAPI_WEBHOOK_TOKEN: 'y', VAPI_WEBHOOK_TOKEN_PREVIOUS: 'x' });
+    expect(() => startRotation({}, resolveTarget('vapi', {}, 'VAPI_WEBHOOK_SECRET'))).toThrow(/--value/);
   });
 
   it('generates where we generate, needs --value where the vendor does, keeps the Basic user', () => {
@@ -128,7 +138,7 @@ describe('rotation end to end, local mode', () => {
     const before: number[] = [...await statuses(OLD, LIVE_OLD)];
 
     const printed: string[] = [];
-    for (const target of ROTATION_TARGETS) {
+    for (const target of TARGETS) {
       const vendorValue = (VENDOR_MADE as Record<string, string>)[target.name];
       printed.push(await rotate([target.name, ...(vendorValue ? ['--value', vendorValue] : [])]));
     }
@@ -151,7 +161,7 @@ describe('rotation end to end, local mode', () => {
     expect(before.filter((s) => s !== 200)).toEqual([]);
     expect(before).toHaveLength(5 * 5);
 
-    for (const target of ROTATION_TARGETS) await rotate([target.name, '--finish']);
+    for (const target of TARGETS) await rotate([target.name, '--finish']);
     await untilApplied();
     expect(Object.keys(valuesFrom(join(dataDir, 'secrets.json'))).filter((k) => k.endsWith('_PREVIOUS'))).toEqual([]);
     expect(await statuses(NEW, NEW.WATSONX_AUDIO_SECRET_LIVE)).toEqual([200, 200, 200, 200, 200]);
@@ -229,7 +239,7 @@ describe('rotation end to end, --stack (Secrets Manager)', () => {
   it('rotates in the secret, the functions accept both on their next refresh, --finish leaves the key empty', async () => {
     const before = [...await statuses(OLD, LIVE_OLD)];
     const printed: string[] = [];
-    for (const target of ROTATION_TARGETS) {
+    for (const target of TARGETS) {
       const vendorValue = (VENDOR_MADE as Record<string, string>)[target.name];
       const args = parseRotateArgs([target.name, '--stack', STACK, '--region', 'us-east-1', ...(vendorValue ? ['--value', vendorValue] : [])]);
       printed.push(await runRotate(args, await stackStore(STACK, 'us-east-1')));
@@ -245,10 +255,10 @@ describe('rotation end to end, --stack (Secrets Manager)', () => {
     before.push(...await statuses(OLD, LIVE_OLD), ...await statuses(NEW, NEW.WATSONX_AUDIO_SECRET_LIVE));
     expect(before.filter((s) => s !== 200)).toEqual([]);
 
-    for (const target of ROTATION_TARGETS) await runRotate(parseRotateArgs([target.name, '--stack', STACK, '--finish']), await stackStore(STACK, 'us-east-1'));
+    for (const target of TARGETS) await runRotate(parseRotateArgs([target.name, '--stack', STACK, '--finish']), await stackStore(STACK, 'us-east-1'));
     resetConfiguration();
     expect(Object.keys(secret).sort()).toEqual([...SECRET_NAMES, 'extra'].sort());
-    for (const target of ROTATION_TARGETS) expect(secret[`${target.name}_PREVIOUS`], target.name).toBe('');
+    for (const target of TARGETS) expect(secret[`${target.name}_PREVIOUS`], target.name).toBe('');
     expect(await statuses(NEW, NEW.WATSONX_AUDIO_SECRET_LIVE)).toEqual([200, 200, 200, 200, 200]);
     expect(await statuses(OLD, LIVE_OLD)).toEqual([401, 401, 401, 401, 401]);
   });

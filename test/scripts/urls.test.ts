@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { declarationOf, SOURCES } from '#shared/sources';
 import { formatVendorSetup, outputsFrom, parseArgs, withToken, type StackOutputs } from '../../scripts/urls.ts';
 
 const outputs: StackOutputs = {
@@ -119,5 +120,23 @@ describe('npm run urls without AWS set up', () => {
     const { explainAwsError } = await import('../../scripts/urls.ts');
     const err = Object.assign(new Error('Stack with id VoiceWebhooks-dev does not exist'), { name: 'ValidationError' });
     expect(explainAwsError(err, 'VoiceWebhooks-dev')).toContain('npx cdk deploy');
+  });
+});
+
+describe('formatVendorSetup for every source of the registry', () => {
+  it.each(SOURCES.map((s) => [s, declarationOf(s)] as const))('%s: its console, its URL, its setup lines', (_s, d) => {
+    const url = `https://abc123.execute-api.eu-west-1.amazonaws.com${d.path}`;
+    const text = formatVendorSetup('S', { [d.output]: url }, {});
+    expect(text).toContain(d.console);
+    expect(text).toContain(`URL:     ${url}`);
+    for (const line of d.setup) expect(text).toContain(line);
+  });
+
+  it('shows Vapi\'s bare URL, its Bearer token and how to set its HMAC secret; a stack deployed before Vapi says to deploy', () => {
+    const text = formatVendorSetup('S', { ...outputs, VapiWebhookUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/call-completed/vapi' }, { VAPI_WEBHOOK_TOKEN: 'vapi-bearer-1' });
+    expect(text).toContain('URL:     https://abc123.execute-api.eu-west-1.amazonaws.com/call-completed/vapi\n');
+    expect(text).toContain('Bearer:  vapi-bearer-1');
+    expect(text).toMatch(/Vapi[\s\S]*not set\): create an HMAC credential in Vapi, then set VAPI_WEBHOOK_SECRET/);
+    expect(formatVendorSetup('S', outputs, {})).toMatch(/Vapi[^\n]*\n {2}URL: {5}\(not set\): not in stack S yet; deploy this version/);
   });
 });

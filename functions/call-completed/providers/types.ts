@@ -6,9 +6,10 @@ import type { CredentialName, SecretName, Secrets } from '#shared/config';
 import type { WebhookRequest } from '#shared/request';
 
 /**
- * One vendor behind `POST /call-completed/{provider}`. Pure functions of the
+ * One vendor behind `POST /call-completed/<provider>`. Pure functions of the
  * request bytes and headers: no AWS, no clock. Adding a vendor is one file
- * exporting one of these plus one line in `index.ts`.
+ * exporting one of these (listed in `index.ts`) plus its registry entry
+ * (functions/shared/sources.ts); see ../README.md.
  */
 export interface CallProvider {
   /** Path segment and stored `source`. */
