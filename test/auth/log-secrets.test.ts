@@ -12,6 +12,7 @@ import { audioPart, metaPart, metadata, multipartBody } from '../fixtures/hostil
 import { audioWebhookCases } from '../fixtures/hostile/audio-webhook.ts';
 import { synthflowCases, volubileCases } from '../fixtures/hostile/call-completed.ts';
 import { engageVoiceCases } from '../fixtures/hostile/engage-voice.ts';
+import { vapiCases } from '../fixtures/hostile/vapi.ts';
 import { ownStorage, send } from '../hostile/support.ts';
 import { deliveries } from '../support/deliveries.ts';
 
@@ -23,7 +24,7 @@ import { deliveries } from '../support/deliveries.ts';
  * contain no secret, token, JWT, signature, or phone number in any format.
  */
 
-const HANDLERS: Record<Route, LambdaHandler> = { 'audio-webhook': audioWebhook, volubile: callCompleted, synthflow: callCompleted, 'engage-voice': engageVoice };
+const HANDLERS: Record<Route, LambdaHandler> = { 'audio-webhook': audioWebhook, volubile: callCompleted, synthflow: callCompleted, 'engage-voice': engageVoice, vapi: callCompleted };
 const BASIC = 'ringcx:log-basic-password-6c2d';
 /** A rotation in progress and a second watsonx environment: these values must stay out of the logs too. */
 const ROTATING = {
@@ -53,7 +54,7 @@ let restore: ((line: string) => void) | undefined;
 /** Every credential a request carries becomes a needle. */
 function remember(input: HttpInput): HttpInput {
   const h = input.headers ?? {};
-  for (const name of ['authorization', 'x-webhook-signature', 'synthflow-signature', 'x-synthflow-signature', 'x-webhook-token']) {
+  for (const name of ['authorization', 'x-webhook-signature', 'synthflow-signature', 'x-synthflow-signature', 'x-webhook-token', 'x-vapi-signature', 'x-vapi-secret']) {
     const value = h[name];
     if (value === undefined) continue;
     const bare = value.replace(/^(bearer|basic)\s+/i, '').trim();
@@ -134,7 +135,7 @@ describe('logs carry no secret, token, JWT, signature or phone number', () => {
       ...successes(), ...successes(), // the second round is duplicates
       ...rotationSuccesses(),
       ...authFailures(),
-      ...[...audioWebhookCases, ...volubileCases, ...synthflowCases, ...engageVoiceCases].map((c): [Route, HttpInput] => [c.route, c.request()]),
+      ...[...audioWebhookCases, ...volubileCases, ...synthflowCases, ...engageVoiceCases, ...vapiCases].map((c): [Route, HttpInput] => [c.route, c.request()]),
     ];
     for (const [route, input] of all) {
       const res = await HANDLERS[route](toEvent(remember(input)));

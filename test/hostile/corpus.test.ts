@@ -10,6 +10,8 @@ import { audioWebhookCases, metaPart, audioPart, multipartBody } from '../fixtur
 import { volubileCases, synthflowCases } from '../fixtures/hostile/call-completed.ts';
 import { engageVoiceCases } from '../fixtures/hostile/engage-voice.ts';
 import { routeLevelCases } from '../fixtures/hostile/routes.ts';
+import { vapiCases, vapiInput, vapiNotACallCases } from '../fixtures/hostile/vapi.ts';
+import { countAll } from '../support/storage.ts';
 import { errorBody, ownStorage, send, writes } from './support.ts';
 
 /**
@@ -25,9 +27,10 @@ const HANDLERS: Record<Route, LambdaHandler> = {
   volubile: callCompleted,
   synthflow: callCompleted,
   'engage-voice': engageVoice,
+  vapi: callCompleted,
 };
 
-const ALL: HostileCase[] = [...audioWebhookCases, ...volubileCases, ...synthflowCases, ...engageVoiceCases, ...routeLevelCases];
+const ALL: HostileCase[] = [...audioWebhookCases, ...volubileCases, ...synthflowCases, ...engageVoiceCases, ...vapiCases, ...routeLevelCases];
 
 let bucket = '';
 let table = '';
@@ -64,7 +67,7 @@ async function run(c: HostileCase): Promise<{ status: number; body: string }> {
 describe('hostile corpus: every case is a JSON 4xx that names the problem, and writes nothing', () => {
   it('has unique ids and at least 40 cases per route', () => {
     expect(new Set(ALL.map((c) => c.id)).size).toBe(ALL.length);
-    for (const route of ['audio-webhook', 'volubile', 'synthflow', 'engage-voice'] as const) {
+    for (const route of ['audio-webhook', 'volubile', 'synthflow', 'engage-voice', 'vapi'] as const) {
       expect(ALL.filter((c) => c.route === route).length, route).toBeGreaterThanOrEqual(40);
     }
     for (const c of ALL) expect(c.status, c.id).toBeGreaterThanOrEqual(400);
@@ -142,7 +145,24 @@ describe('control: the same configuration stores valid deliveries (so the reject
     });
     expect(eng.status, eng.body).toBe(200);
 
-    // audio: WAV + raw + item; volubile, synthflow, engage: raw + item each
-    expect(await writes(bucket, table)).toBe(before + 9);
+    const vapi = await callCompleted(toEvent(vapiInput(payloadBytes('vapi/end-of-call-report.json'))));
+    expect(vapi.statusCode, vapi.body).toBe(200);
+
+    // audio: WAV + raw + item; volubile, synthflow, engage, vapi: raw + item each
+    expect(await writes(bucket, table)).toBe(before + 11);
   });
+});
+
+describe('Vapi server messages that are not calls: a 2xx, archived raw, never indexed', () => {
+  for (const m of vapiNotACallCases) {
+    it(`vapi-not-a-call ${m.id}: ${m.what} → 200, one raw object, no index item`, async () => {
+      const before = await countAll(bucket, table);
+      const res = await callCompleted(toEvent(m.request()));
+      const after = await countAll(bucket, table);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(JSON.parse(String(res.body))).toMatchObject({ outcome: 'not-a-call', indexed: false, messageType: m.messageType });
+      expect(after.objects - before.objects).toBe(1);
+      expect(after.items - before.items).toBe(0);
+    });
+  }
 });
