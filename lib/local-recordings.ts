@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
+import { declarationOf, LINKED_SOURCES } from '#shared/sources';
 import { EVENT_SOURCE, LOCAL_RETRY_DELAYS, parseRetryDelays } from '../functions/recordings/settings.ts';
 import { startLocalQueues, type LocalQueues } from './local-queue.ts';
 import type { LocalConfig } from './local-config.ts';
@@ -77,7 +78,7 @@ export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 
     onError: (err) => process.stderr.write(`recordings worker failed a batch: ${err instanceof Error ? err.message : String(err)}\n`),
   });
   const banner = [
-    `recordings: vendor audio (Synthflow, Engage Voice, Vapi) is copied into the bucket by the worker; queue ${queues.url(RECORDINGS_QUEUE)}`,
+    `recordings: vendor audio (${LINKED_SOURCES.map((s) => declarationOf(s).title).join(', ')}) is copied into the bucket by the worker; queue ${queues.url(RECORDINGS_QUEUE)}`,
     `  local mode also fetches http://127.0.0.1 URLs (serve a folder: python3 -m http.server 8080 --bind 127.0.0.1 --directory <folder>); link-local addresses are always refused`,
     `  retries after ${delays.join(', ')} s, then failed (dead-letter queue ${RECORDINGS_DLQ}); npm run recordings lists them, -- --missing re-queues`,
   ].join('\n');
