@@ -9,6 +9,7 @@ import {
   engageVoiceRequest, synthflowRequest, volubileRequest, watsonxRequest, type OutgoingRequest,
 } from './requests.ts';
 import { eventFromRequest } from './event.ts';
+import { declarationOf, type HandlerName } from '#shared/sources';
 
 /**
  * Unique, correctly signed deliveries of every source, built from the vendor
@@ -103,8 +104,9 @@ export function toEvent(d: Delivery): APIGatewayProxyEventV2 {
   return eventFromRequest(d.request);
 }
 
-export function handlerNameOf(source: Source): 'audio-webhook' | 'call-completed' | 'engage-voice' {
-  return source === 'watsonx' ? 'audio-webhook' : source === 'engage-voice' ? 'engage-voice' : 'call-completed';
+/** The handler a source's deliveries go to (its registry entry). */
+export function handlerNameOf(source: Source): HandlerName {
+  return declarationOf(source).handler;
 }
 
 /** Run `fn` over `items`, at most `limit` at a time; results in input order. */

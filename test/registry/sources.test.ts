@@ -131,7 +131,11 @@ describe.each(SOURCES.map((s) => [s, declarationOf(s)] as const))('source %s', (
   });
 
   it('has its adapter, and a recording fetcher when the vendor holds its recordings', () => {
-    if (d.handler === 'call-completed') expect(PROVIDERS.get(source)?.source).toBe(source);
+    if (d.handler === 'call-completed') {
+      expect(PROVIDERS.get(source)?.source).toBe(source);
+      // The adapter checks exactly the credentials the registry declares (and the stack and local mode provide).
+      expect([...(PROVIDERS.get(source)?.authVariables ?? [])].sort()).toEqual(d.credentials.map((c) => c.name).sort());
+    }
     expect((LINKED_SOURCES as readonly string[]).includes(source)).toBe(d.recordings !== undefined);
     if (d.recordings) expect(Object.keys(STRATEGIES)).toContain(source);
   });
