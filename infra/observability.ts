@@ -164,17 +164,19 @@ export class Observability extends Construct {
     for (const { spec } of props.functions) {
       for (const path of spec.paths) {
         const route = `ANY ${path}`;
+        // One route per source (functions/shared/sources.ts): a function serving several is told apart by its path.
+        const id = spec.paths.length === 1 ? spec.id : `${spec.id}${pascalCase(path.split('/').pop() ?? '')}`;
         // Detailed metrics (on for every route) are dimensioned by ApiId, Stage, Resource and Method.
         const dims = { ApiId: api.apiId, Stage: stageName, Resource: path, Method: 'ANY' };
         // Alarms take metrics without labels (a label turns the alarm into a metric-math query); graphs add one.
         const apiMetric = (metricName: string, statistic: string) =>
           new Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: dims, period: PERIOD, statistic });
         const throttled = new Metric({ namespace: METRIC_NAMESPACE, metricName: THROTTLED_METRIC, dimensionsMap: { Route: route }, period: PERIOD, statistic: Stats.SUM });
-        this.alarm(`${spec.id}Throttled429`, throttled, config.throttledAlarmThreshold,
+        this.alarm(`${id}Throttled429`, throttled, config.throttledAlarmThreshold,
           `${route}: at least ${config.throttledAlarmThreshold} requests answered 429 in 5 minutes (the route's throttle bucket is empty)`);
-        this.alarm(`${spec.id}ClientErrorSurge`, apiMetric('4xx', Stats.SUM), config.clientErrorAlarmThreshold,
+        this.alarm(`${id}ClientErrorSurge`, apiMetric('4xx', Stats.SUM), config.clientErrorAlarmThreshold,
           `${route}: at least ${config.clientErrorAlarmThreshold} 4xx answers in 5 minutes (a misconfigured vendor, a rotation, a payload change, or probing)`);
-        this.alarm(`${spec.id}IntegrationLatencyP99`, apiMetric('IntegrationLatency', Stats.p(99)), config.latencyAlarmMs,
+        this.alarm(`${id}IntegrationLatencyP99`, apiMetric('IntegrationLatency', Stats.p(99)), config.latencyAlarmMs,
           `${route}: p99 integration latency at or above ${config.latencyAlarmMs} ms for 15 minutes (slow storage or Secrets Manager, or the function near its timeout)`, 3);
         perRoute[0]?.push(apiMetric('Count', Stats.SUM).with({ label: `requests ${path}` }));
         perRoute[1]?.push(apiMetric('4xx', Stats.SUM).with({ label: `4xx ${path}` }), apiMetric('5xx', Stats.SUM).with({ label: `5xx ${path}` }), throttled.with({ label: `429 ${path}` }));
@@ -263,4 +265,9 @@ function emf(metricName: string, dimensionsMap: Record<string, string>, label?: 
 
 function graph(title: string, left: IMetric[], width: number): GraphWidget {
   return new GraphWidget({ title, left, width, height: 6 });
+}
+
+/** `engage-voice` → `EngageVoice`: a construct id from a path segment. */
+function pascalCase(segment: string): string {
+  return segment.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]?.toUpperCase() + w.slice(1)).join('');
 }

@@ -368,9 +368,9 @@ describe('operations', () => {
       MetricTransformations: [{ MetricNamespace: 'VoiceWebhooks', MetricName: 'Throttled', MetricValue: '1', Dimensions: [{ Key: 'Route', Value: '$.routeKey' }] }],
     });
     const t = synthVariant({ clientErrorAlarmThreshold: 7, throttledAlarmThreshold: 2, latencyAlarmMs: 1500 });
-    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: '4xx', Threshold: 7 }, 3);
-    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Throttled', Threshold: 2 }, 3);
-    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'IntegrationLatency', Threshold: 1500 }, 3);
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: '4xx', Threshold: 7 }, SOURCES.length);
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Throttled', Threshold: 2 }, SOURCES.length);
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'IntegrationLatency', Threshold: 1500 }, SOURCES.length);
   });
 
   it('alarms on the functions\' EMF counts, service-wide (auth failures, index write failures, unqueued recordings, unhandled errors), never on log message filters', () => {
@@ -383,8 +383,8 @@ describe('operations', () => {
     // The only metric filter is the access log's 429 count.
     const filters = resourcesOfType('AWS::Logs::MetricFilter');
     expect(filters.map(([, f]) => f.Properties?.FilterPattern)).toEqual(['{ $.status = "429" }']);
-    // 3 functions x 3, 3 routes x 3, 5xx, account concurrency, 4 EMF counts, recordings 4 + worker duration.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9 + 9 + 1 + 1 + 4 + 5);
+    // 3 functions x 3, one route per source x 3, 5xx, account concurrency, 4 EMF counts, recordings 4 + worker duration.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9 + SOURCES.length * 3 + 1 + 1 + 4 + 5);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     for (const [id, a] of resourcesOfType('AWS::CloudWatch::Alarm')) expect(a.Properties?.AlarmActions, id).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
