@@ -207,7 +207,8 @@ describe('only the registry, the adapter and the sender side name a vendor', () 
     'lib/samples.ts',
     'lib/requests.ts',
   ]);
-  const CODE_DIRS = ['functions', 'infra', 'local', 'scripts', 'lib', 'bench'];
+  // bench/ is left out: it measures each vendor by choice; nothing there is needed to serve one.
+  const CODE_DIRS = ['functions', 'infra', 'local', 'scripts', 'lib'];
 
   function codeFiles(dir: string): string[] {
     if (!existsSync(dir)) return [];
