@@ -139,8 +139,9 @@ export async function createIfMissing(s3: S3Client, ddb: DynamoDBClient, bucketN
     await ddb.send(new DescribeTableCommand({ TableName: tableName }));
   } catch {
     await ddb.send(new CreateTableCommand(createTableInput(tableName)));
-    // DynamoDB creates tables asynchronously; dynalite (createTableMs: 0) at once.
-    await waitUntilTableExists({ client: ddb, maxWaitTime: 120 }, { TableName: tableName });
+    // DynamoDB creates tables asynchronously (seconds); dynalite within a few ms. The waiter's
+    // default first delay (20 s) would hold a dynalite caller 20 s for a table ready almost at once.
+    await waitUntilTableExists({ client: ddb, maxWaitTime: 120, minDelay: 0.05, maxDelay: 2 }, { TableName: tableName });
   }
 }
 
