@@ -16,7 +16,7 @@ import { archiveState } from '../lib/calls/model.ts';
 import { isSource } from '#shared/model';
 import { DEFAULT_DAYS } from '../lib/calls/reader.ts';
 import { archiveText, listTable, presentCall, showText, clean } from './calls/format.ts';
-import { localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
+import { failure, localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
 import { playableAudio } from '../lib/calls/wav.ts';
 import { complianceArgs, forget, hold } from './calls/forget.ts';
 import { exportName, fallbackExportName, writeExport } from './calls/export.ts';
@@ -215,16 +215,9 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
     if (kept) return 1;
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      io.err(`calls: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof Error && err.name === 'ResourceNotFoundException') {
-      io.err(`calls: the table does not exist yet in ${target?.description ?? 'this storage'} (no call stored so far)`);
-      return 1;
-    }
-    io.err(`calls: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    return 1;
+    const { message, code } = failure('calls', USAGE, target, err);
+    io.err(message);
+    return code;
   } finally {
     await target?.close();
   }

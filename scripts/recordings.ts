@@ -14,7 +14,7 @@ import { archiveState, isMissing, type ArchiveState } from '../lib/calls/model.t
 import { isSource } from '#shared/model';
 import { archiveText, clean, shortTime, table } from './calls/format.ts';
 import { DEFAULT_DAYS, isoDay } from '../lib/calls/reader.ts';
-import { localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
+import { failure, localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
 import { openRequeue, type Outcome, type Requeue } from './recordings/requeue.ts';
 import { safeJson } from '../lib/text.ts';
 
@@ -210,16 +210,9 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
     io.err(window);
     return failed ? 1 : 0;
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      io.err(`recordings: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof Error && err.name === 'ResourceNotFoundException') {
-      io.err(`recordings: the table does not exist yet in ${target?.description ?? 'this storage'} (no call stored so far)`);
-      return 1;
-    }
-    io.err(`recordings: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    return 1;
+    const { message, code } = failure('recordings', USAGE, target, err);
+    io.err(message);
+    return code;
   } finally {
     requeue?.close();
     await target?.close();

@@ -22,6 +22,20 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * What a read-side command prints and exits with when it fails: 2 with the usage for a usage error
+ * (its own or parseArgs'), 1 with a plain sentence for a table not created yet, 1 otherwise.
+ */
+export function failure(tool: string, usage: string, target: Target | undefined, err: unknown): { message: string; code: number } {
+  if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    return { message: `${tool}: ${err.message}\n\n${usage}`, code: 2 };
+  }
+  if (err instanceof Error && err.name === 'ResourceNotFoundException') {
+    return { message: `${tool}: the table does not exist yet in ${target?.description ?? 'this storage'} (no call stored so far)`, code: 1 };
+  }
+  return { message: `${tool}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, code: 1 };
+}
+
 export interface Target {
   reader: CallReader;
   /** Who acts, for erasure receipts and holds: the caller's IAM ARN, or the local user. */
