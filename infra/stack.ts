@@ -2,7 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps
 import { HttpApi, HttpMethod, LogGroupLogDestination, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { Bucket, BlockPublicAccess, type CfnBucket, BucketEncryption, ObjectLockRetention, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
+import { Bucket, BlockPublicAccess, type CfnBucket, BucketEncryption, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { AttributeType, BillingMode, Table, TableEncryption, type CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, type CfnKey } from 'aws-cdk-lib/aws-kms';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -143,15 +143,17 @@ export class WebhooksStack extends Stack {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules,
-      ...(config.objectLock
-        ? {
-            objectLockEnabled: true,
-            objectLockDefaultRetention: config.objectLock.mode === 'COMPLIANCE'
-              ? ObjectLockRetention.compliance(Duration.days(config.objectLock.days))
-              : ObjectLockRetention.governance(Duration.days(config.objectLock.days)),
-          }
-        : {}),
     });
+    if (config.objectLock) {
+      // Only ObjectLockConfiguration (update: No interruption), never the top-level
+      // ObjectLockEnabled, whose change CloudFormation documents as Replacement: on
+      // this retained bucket that would create a new, empty bucket (docs/deploy.md).
+      // S3 enables Object Lock on an existing versioned bucket through this call.
+      (this.bucket.node.defaultChild as CfnBucket).objectLockConfiguration = {
+        objectLockEnabled: 'Enabled',
+        rule: { defaultRetention: { mode: config.objectLock.mode, days: config.objectLock.days } },
+      };
+    }
     acknowledgeCompliance(this.bucket, 'S3BucketLoggingEnabled', 'Reads and writes of recordings are audited with CloudTrail S3 data events (context auditTrail=true, docs/deploy.md), which record the caller identity; server access logs would need a second bucket and record less.');
     acknowledgeCompliance(this.bucket, 'S3BucketReplicationEnabled', 'Versioning and a retained bucket protect against deletion and overwrite; a cross-region copy of call recordings doubles storage and moves personal data to a second region, a choice the data owner makes (docs/deploy.md).');
     Validations.of(this.bucket).acknowledge({

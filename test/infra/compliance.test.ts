@@ -91,7 +91,8 @@ describe('retention is a choice a non-dev stage must make', () => {
   it('Object Lock: enabled with its default retention, and never longer than the retention it would contradict', () => {
     const { t } = synth({ stage: 'prod', retentionDays: 400, objectLockDays: 30 });
     t.hasResourceProperties('AWS::S3::Bucket', {
-      ObjectLockEnabled: true,
+      // The top-level ObjectLockEnabled would replace an existing bucket (docs/deploy.md, section 9).
+      ObjectLockEnabled: Match.absent(),
       ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } },
       VersioningConfiguration: { Status: 'Enabled' },
     });
@@ -161,6 +162,7 @@ describe('Object Lock template shape', () => {
     const { resources } = synth({ stage: 'prod', retentionDays: 365 });
     const [, bucket] = ofType(resources, 'AWS::S3::Bucket')[0]!;
     expect(bucket.Properties).not.toHaveProperty('ObjectLockEnabled');
+    expect(bucket.Properties).not.toHaveProperty('ObjectLockConfiguration');
   });
 
   it('COMPLIANCE mode is carried as given', () => {

@@ -78,14 +78,15 @@ describe('CloudTrail data events (auditTrail)', () => {
 });
 
 describe('Object Lock on the existing bucket', () => {
-  it('is a change of the same bucket resource (pinned logical id, versioning kept), adding only the Object Lock properties', () => {
+  it('is an update of the same bucket resource (pinned logical id, versioning kept) that adds only ObjectLockConfiguration, never the top-level ObjectLockEnabled (documented as Replacement)', () => {
     const before = synth(PROD).toJSON() as { Resources: Record<string, { Properties: Json }> };
     const after = synth({ ...PROD, objectLockDays: 30 }).toJSON() as { Resources: Record<string, { Properties: Json }> };
     const b = before.Resources[PINNED_LOGICAL_IDS.bucket]?.Properties;
     const a = after.Resources[PINNED_LOGICAL_IDS.bucket]?.Properties;
     expect(b && a).toBeTruthy();
     const changed = [...new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])].filter((k) => JSON.stringify(a?.[k]) !== JSON.stringify(b?.[k])).sort();
-    expect(changed).toEqual(['ObjectLockConfiguration', 'ObjectLockEnabled']);
+    expect(changed).toEqual(['ObjectLockConfiguration']);
+    expect(a).not.toHaveProperty('ObjectLockEnabled');
     expect(a?.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } });
     expect(a?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   });
