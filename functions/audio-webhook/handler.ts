@@ -4,7 +4,7 @@ import { createStorage, createStorageClients } from '#shared/storage';
 import { sha256Hex } from '#shared/keys';
 import { verifyJwt } from './jwt.ts';
 import { WATSONX_AUTH_VARIABLES, keyForEnvironment, verifyWithAny, watsonxKeys } from './environments.ts';
-import { checkPartHeaders, parseMultipart, requireMultipart } from './multipart.ts';
+import { parseMultipart, requireMultipart } from './multipart.ts';
 import { audioIdOf, audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
 import { interpretMetadata, recordingDigest } from './interpret.ts';
@@ -22,8 +22,7 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
   requireSomeCheck('watsonx', keys.length > 0, WATSONX_AUTH_VARIABLES);
   // Verify, then parse: nothing in the body is read for a request that is not authenticated.
   const matched = await verifyWithAny(keys, (secret) => verifyJwt(req.headers.authorization, secret));
-  checkPartHeaders(req.body, requireMultipart(req.contentType));
-  const parts = await parseMultipart(req.body, req.headers['content-type'] ?? '');
+  const parts = parseMultipart(req.body, requireMultipart(req.contentType));
   const meta = parseMetadata(parts.metadata.bytes);
   // The environment binding needs the (verified request's) metadata: checked before anything is written.
   const key = keyForEnvironment(matched, meta.environment_id);

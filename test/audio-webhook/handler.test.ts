@@ -83,6 +83,30 @@ describe('POST /audio-webhook', () => {
     });
   });
 
+  it.each([
+    ['audio/mulaw; rate=16000', 16000],
+    ['audio/basic;rate=8000', 8000],
+    ['audio/mulaw;rate="16000"', 16000],
+    ['audio/x-mulaw ; RATE=11025', 11025],
+  ])('keeps the audio part\'s rate parameter (%s) into the stored WAV and the call', async (type, rate) => {
+    const sid = randomUUID();
+    const rid = randomUUID();
+    const res = await invoke([
+      { name: 'metadata', body: metadataFor(sid, rid), contentType: 'application/json' },
+      { name: 'audio_recording', body: ulaw, contentType: type },
+    ]);
+    expect(res.statusCode).toBe(200);
+    const audioKey = audioKeyOf(sid, rid, type, ulaw);
+    expect(res.body.audioKey).toBe(audioKey);
+    const wav = await getObjectBytes(audioKey);
+    expect(wav.readUInt32LE(24)).toBe(rate); // sample rate
+    expect(wav.readUInt32LE(28)).toBe(rate); // byte rate: one byte per µ-law sample
+    expect(wav.subarray(58).equals(ulaw)).toBe(true);
+    expect((await headObject(audioKey)).Metadata?.['source-content-type']).toBe(type);
+    const item = await getItem('watsonx', sid, `REC#${rid}`);
+    expect(item?.record).toMatchObject({ extracted: { audioContentType: type } });
+  });
+
   it('rebuilds the same index record from the archive and the WAV object metadata (reindex path)', async () => {
     const sid = randomUUID();
     const rid = randomUUID();
@@ -155,8 +179,7 @@ describe('POST /audio-webhook', () => {
   });
 
   it('a well-formed JWT with the wrong secret beats every parse error, with no unhandled rejection', async () => {
-    // The multipart split overlaps the JWT check (WebCrypto's pool): the parse may
-    // fail first, but the answer must still be the 401, and nothing may crash.
+    // Whatever is wrong with the body, the answer is the 401, and nothing may crash.
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
     process.on('unhandledRejection', onUnhandled);

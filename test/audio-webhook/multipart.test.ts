@@ -9,9 +9,14 @@ import { multipart, type PartSpec } from './support.ts';
 const metadata = readFileSync(new URL('../../events/payloads/watsonx/metadata.json', import.meta.url));
 const ulaw = readFileSync(new URL('../../events/payloads/watsonx/recording.ulaw', import.meta.url));
 
+/** The handler's path: the boundary from the request's content type, then the parts. */
+async function split(body: Buffer, contentType: string) {
+  return parseMultipart(body, requireMultipart(parseContentType(contentType)));
+}
+
 function parse(parts: PartSpec[], boundary?: string) {
   const { body, contentType } = multipart(parts, boundary);
-  return parseMultipart(body, contentType);
+  return split(body, contentType);
 }
 
 async function rejected(p: Promise<unknown>): Promise<{ statusCode: number; message: string }> {
@@ -46,6 +51,25 @@ describe('parseMultipart', () => {
     expect(audio.wav.readUInt32LE(24)).toBe(16000);
   });
 
+  it.each(['audio/basic;rate=8000', 'audio/mulaw;rate="16000"', 'audio/mulaw; rate=16000; channels=1'])('keeps %s as sent', async (type) => {
+    const parts = await parse([
+      { name: 'metadata', body: metadata, contentType: 'application/json' },
+      { name: 'audio_recording', body: ulaw, contentType: type },
+    ]);
+    expect(parts.audio.contentType).toBe(type);
+  });
+
+  it('refuses part headers that are not UTF-8, and a base64 part, with 400', async () => {
+    const boundary = 'b0undary';
+    const bad = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nX-Bad: `), Buffer.from([0xc3, 0x28]),
+      Buffer.from(`\r\n\r\n{}\r\n--${boundary}--\r\n`),
+    ]);
+    expect(await rejected(split(bad, `multipart/form-data; boundary=${boundary}`))).toMatchObject({ statusCode: 400, message: 'the multipart body is malformed' });
+    const b64 = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="audio_recording"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--${boundary}--\r\n`);
+    expect((await rejected(split(b64, `multipart/form-data; boundary=${boundary}`))).message).toContain('Content-Transfer-Encoding: base64');
+  });
+
   it('returns the audio byte-exact when the part has no filename (watsonx)', async () => {
     const boundary = 'watsonxboundary123';
     const audio = hostileAudio(boundary);
@@ -72,7 +96,7 @@ describe('parseMultipart', () => {
     expect(parts.metadata.bytes.equals(metadata)).toBe(true);
   });
 
-  it('returns a ~4 MB recording whole (well past busboy\'s 1 MiB field limit)', async () => {
+  it('returns a ~4 MB recording whole (well past a text field\'s 1 MiB limit)', async () => {
     const audio = randomBytes(4 * 1024 * 1024 - 1234);
     const parts = await parse([
       { name: 'audio_recording', body: audio, contentType: 'audio/mulaw;rate=8000' },
@@ -121,15 +145,15 @@ describe('parseMultipart', () => {
   it('refuses a truncated body with 400', async () => {
     const { body, contentType } = multipart([{ name: 'metadata', body: metadata }, { name: 'audio_recording', body: ulaw, contentType: 'audio/mulaw' }]);
     for (const cut of [body.length - 10, Math.floor(body.length / 2), 20, 0]) {
-      const err = await rejected(parseMultipart(body.subarray(0, cut), contentType));
+      const err = await rejected(split(body.subarray(0, cut), contentType));
       expect(err.statusCode).toBe(400);
     }
   });
 
   it('refuses a body whose boundary does not match, and garbage', async () => {
     const { body } = multipart([{ name: 'metadata', body: metadata }, { name: 'audio_recording', body: ulaw }]);
-    expect((await rejected(parseMultipart(body, 'multipart/form-data; boundary=other'))).statusCode).toBe(400);
-    expect((await rejected(parseMultipart(randomBytes(1000), 'multipart/form-data; boundary=abc'))).statusCode).toBe(400);
+    expect((await rejected(split(body, 'multipart/form-data; boundary=other'))).statusCode).toBe(400);
+    expect((await rejected(split(randomBytes(1000), 'multipart/form-data; boundary=abc'))).statusCode).toBe(400);
   });
 
   it('refuses too many parts and oversized part headers fast', async () => {
@@ -137,7 +161,7 @@ describe('parseMultipart', () => {
     expect((await rejected(parse([{ name: 'metadata', body: metadata }, ...many, { name: 'audio_recording', body: ulaw }]))).statusCode).toBe(400);
     const boundary = 'b0undary';
     const hugeHeader = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n{}\r\n--${boundary}--\r\n`);
-    expect((await rejected(parseMultipart(hugeHeader, `multipart/form-data; boundary=${boundary}`))).statusCode).toBe(400);
+    expect((await rejected(split(hugeHeader, `multipart/form-data; boundary=${boundary}`))).statusCode).toBe(400);
   });
 });
 

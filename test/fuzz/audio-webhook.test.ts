@@ -21,8 +21,7 @@ const safeId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_:-]{0,40}$/);
 
 async function parse(body: Buffer, contentType: string) {
   return typedAsync(async () => {
-    requireMultipart(parseContentType(contentType));
-    return parseMultipart(body, contentType);
+    return parseMultipart(body, requireMultipart(parseContentType(contentType)));
   });
 }
 
