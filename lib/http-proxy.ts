@@ -10,7 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * operation and headers, and the order of requests and responses across every
  * proxy in the process (one shared sequence), so tests can check write order,
  * concurrency and requests per delivery without timing anything.
- * `rewrite` lets a test change a response (a feature the server lacks).
+ * `rewrite` lets a test change a response (a feature the server lacks);
+ * `stallResponse` makes a write that landed look lost: the server has answered,
+ * the client never hears it, times out and retries.
  */
 export interface ProxiedRequest {
   /** Position in the process-wide sequence when the request body had arrived. */
@@ -23,6 +25,8 @@ export interface ProxiedRequest {
   /** DynamoDB operation (`PutItem`, `GetItem`…) from X-Amz-Target, else the HTTP method and path. */
   operation: string;
   body: Buffer;
+  /** The server answered, the proxy kept the answer (stallResponse) until the client hung up. */
+  stalled?: boolean;
 }
 
 export interface ProxiedResponse {
@@ -35,6 +39,8 @@ export interface HttpProxy {
   endpoint: string;
   holdMs: number;
   rewrite?: (req: ProxiedRequest, res: ProxiedResponse) => ProxiedResponse | Promise<ProxiedResponse>;
+  /** Requests whose response, once the server has sent it, is never relayed: the client's own timeout ends them. */
+  stallResponse?: (req: ProxiedRequest) => boolean;
   readonly requests: ProxiedRequest[];
   /** Most requests this proxy had in flight at once since the last reset. */
   readonly maxInFlight: number;
@@ -81,6 +87,11 @@ export async function startHttpProxy(upstream: () => string, holdMs = 0): Promis
           void (async () => {
             let out: ProxiedResponse = { status: upRes.statusCode ?? 502, headers: upRes.headers, body: Buffer.concat(upChunks) };
             if (proxy.rewrite) out = await proxy.rewrite(seen, out);
+            if (proxy.stallResponse?.(seen)) {
+              seen.stalled = true;
+              res.once('close', () => { inFlight -= 1; });
+              return;
+            }
             if (proxy.holdMs > 0) await sleep(proxy.holdMs);
             inFlight -= 1;
             seen.respondedSeq = ++sequence;

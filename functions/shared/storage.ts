@@ -23,7 +23,8 @@ import { type Logger, errorFields } from './log.ts';
  *      is written only if there is none, or the stored one is older (version,
  *      then digest, decide), so duplicates and stale events never overwrite
  *      what is there; the failed put itself returns the stored item, which
- *      tells a duplicate from a stale event without a second read.
+ *      tells a duplicate from a stale event (and the SDK's retry of a put that
+ *      had already landed from both) without a second read.
  * Nothing points at an object that is not stored yet.
  *
  * The SDK clients are given (createStorage): each handler's composition root
@@ -174,19 +175,53 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
+/** What a failed conditional put learned about the stored item: which event it holds, and from which receipt. */
+export interface StoredWrite {
+  digest?: string;
+  /** GSI3SK: the receive time (ms) and keys of the delivery that wrote it. */
+  receivedSk?: string;
+}
+
+function stringAttribute(item: object, name: string): string | undefined {
+  if (!(name in item)) return undefined;
+  const value: unknown = (item as Record<string, unknown>)[name];
+  if (typeof value !== 'object' || value === null || !('S' in value)) return undefined;
+  return typeof value.S === 'string' ? value.S : undefined;
+}
+
 /**
- * The stored item's digest as the failed conditional put returned it
+ * The stored item as the failed conditional put returned it
  * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`; the document client does
- * not unmarshall errors, so it is a raw attribute value), or undefined when
+ * not unmarshall errors, so these are raw attribute values), or undefined when
  * the server sent no item back (dynalite, local mode).
  */
-export function digestOfConditionFailure(err: unknown): string | undefined {
+export function storedWriteOfConditionFailure(err: unknown): StoredWrite | undefined {
   if (typeof err !== 'object' || err === null || !('Item' in err)) return undefined;
   const item: unknown = err.Item;
-  if (typeof item !== 'object' || item === null || !('digest' in item)) return undefined;
-  const digest: unknown = item.digest;
-  if (typeof digest !== 'object' || digest === null || !('S' in digest)) return undefined;
-  return typeof digest.S === 'string' ? digest.S : undefined;
+  if (typeof item !== 'object' || item === null) return undefined;
+  const digest = stringAttribute(item, 'digest');
+  return digest === undefined ? undefined : { digest, receivedSk: stringAttribute(item, 'GSI3SK') };
+}
+
+/** How many attempts the SDK made for a request that failed (its retry middleware counts them on the error). */
+export function attemptsOf(err: unknown): number {
+  if (typeof err !== 'object' || err === null || !('$metadata' in err)) return 1;
+  const meta: unknown = err.$metadata;
+  return typeof meta === 'object' && meta !== null && 'attempts' in meta && typeof meta.attempts === 'number' ? meta.attempts : 1;
+}
+
+/**
+ * A failed conditional put, classified against the item it found. The SDK
+ * retries a put whose response did not arrive in time (or came back 5xx)
+ * although it may have been written; the retry then fails its condition on
+ * our own item. That item is recognised by its digest AND its receipt (GSI3SK
+ * holds this delivery's receive time): it is this delivery, `stored`. A vendor
+ * retry of the same event is another delivery, received at another time:
+ * `duplicate`. Any other digest is a newer event: `stale`.
+ */
+export function classifyConditionFailure(item: Pick<IndexItem, 'digest' | 'GSI3SK'>, stored: StoredWrite, attempts: number): Outcome {
+  if (stored.digest !== item.digest) return 'stale';
+  return attempts > 1 && stored.receivedSk === item.GSI3SK ? 'stored' : 'duplicate';
 }
 
 export interface StoreOptions {
@@ -238,7 +273,8 @@ export function createStorage({ s3, ddb }: StorageClients): Storage {
   /** Conditional put: written if new, or newer than what is stored, and not on legal hold; otherwise tells duplicate from stale. */
   async function putIndex(target: StorageTarget, item: IndexItem): Promise<Outcome> {
     const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
-    let storedDigest: string | undefined;
+    let stored: StoredWrite | undefined;
+    let attempts: number;
     try {
       await ddb.send(new PutCommand({
         TableName: target.tableName,
@@ -251,20 +287,22 @@ export function createStorage({ s3, ddb }: StorageClients): Storage {
       return 'stored';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      storedDigest = digestOfConditionFailure(err);
+      stored = storedWriteOfConditionFailure(err);
+      attempts = attemptsOf(err);
     }
-    if (storedDigest === undefined) {
+    if (stored === undefined) {
       // A server that ignores ReturnValuesOnConditionCheckFailure: read the item instead.
       const existing = await ddb.send(new GetCommand({
         TableName: target.tableName,
         Key: { [PK]: item.PK, [SK]: item.SK },
         ConsistentRead: true,
-        ProjectionExpression: '#d',
-        ExpressionAttributeNames: { '#d': 'digest' },
+        ProjectionExpression: '#d, #r',
+        ExpressionAttributeNames: { '#d': 'digest', '#r': 'GSI3SK' },
       }));
-      storedDigest = typeof existing.Item?.digest === 'string' ? existing.Item.digest : undefined;
+      const { digest, GSI3SK } = existing.Item ?? {};
+      stored = { digest: typeof digest === 'string' ? digest : undefined, receivedSk: typeof GSI3SK === 'string' ? GSI3SK : undefined };
     }
-    return storedDigest === item.digest ? 'duplicate' : 'stale';
+    return classifyConditionFailure(item, stored, attempts);
   }
 
   /** putIndex, and when DynamoDB refuses the fitted item anyway, once more with the core fields only. */

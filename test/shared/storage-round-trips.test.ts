@@ -2,9 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedStorage } from '../../lib/embedded.ts';
-import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy } from '../../lib/http-proxy.ts';
+import { startHttpProxy, returnOldItemOnConditionFailure, type HttpProxy, type ProxiedRequest } from '../../lib/http-proxy.ts';
 import { inspector, type Inspector } from '../../lib/inspect.ts';
-import { createStorage, createStorageClients, digestOfConditionFailure, type Delivery, type Storage } from '#shared/storage';
+import { createStorage, createStorageClients, storedWriteOfConditionFailure, classifyConditionFailure, type Delivery, type Storage } from '#shared/storage';
 import type * as LogModule from '#shared/log';
 
 /**
@@ -56,6 +56,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   returnOldItem = false;
+  ddbProxy.stallResponse = undefined;
   s3Proxy.holdMs = 0;
   s3Proxy.reset();
   ddbProxy.reset();
@@ -162,13 +163,88 @@ describe('store(): duplicate or stale, decided from the failed conditional put',
   });
 });
 
-describe('digestOfConditionFailure', () => {
-  it('reads the digest of a returned item and nothing else', () => {
-    expect(digestOfConditionFailure({ Item: { digest: { S: 'abc' } } })).toBe('abc');
-    expect(digestOfConditionFailure({ Item: { digest: { N: '1' } } })).toBeUndefined();
-    expect(digestOfConditionFailure({ Item: {} })).toBeUndefined();
-    expect(digestOfConditionFailure({ Item: undefined })).toBeUndefined();
-    expect(digestOfConditionFailure(new Error('x'))).toBeUndefined();
-    expect(digestOfConditionFailure(null)).toBeUndefined();
+const pkOf = (req: ProxiedRequest) => (JSON.parse(req.body.toString()) as { Item?: { PK?: { S?: string } } }).Item?.PK?.S;
+
+/** Stall the answer to the first PutItem request of each call (the write lands, the SDK times out and retries). */
+function loseFirstPutAnswer(): void {
+  ddbProxy.stallResponse = (req) =>
+    req.operation === 'PutItem' && ddbProxy.requests.find((r) => r.operation === 'PutItem' && pkOf(r) === pkOf(req)) === req;
+}
+
+const putAttempts = () => ddbProxy.requests.filter((r) => r.operation === 'PutItem').map((r) => ({ attempt: r.headers['amz-sdk-request'], stalled: r.stalled ?? false }));
+
+describe('store(): a put that landed but whose answer was lost (the SDK retried it)', () => {
+  for (const server of ['dynalite', 'DynamoDB (ALL_OLD)'] as const) {
+    it(`${server}: the retry finds this delivery's own item: stored, not duplicate, item unchanged`, async () => {
+      returnOldItem = server !== 'dynalite';
+      loseFirstPutAnswer();
+      const id = randomUUID();
+      const result = await mod.store(target, jsonDelivery(id, 5), log());
+      expect(putAttempts()).toEqual([{ attempt: 'attempt=1; max=3', stalled: true }, { attempt: 'attempt=2; max=3', stalled: false }]);
+      expect(result.outcome).toBe('stored');
+      const items = await look.itemsOf('volubile', id);
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ version: 5, record: { rawS3Key: result.rawS3Key, receivedAt: '2026-11-20T10:05:00.000Z' } });
+      // The vendor's own retry of that event is a duplicate.
+      expect((await mod.store(target, jsonDelivery(id, 5), log())).outcome).toBe('duplicate');
+    });
+  }
+
+  it('a vendor duplicate whose put was retried still is a duplicate (the stored item came from another receipt)', async () => {
+    const id = randomUUID();
+    await mod.store(target, jsonDelivery(id, 5), log());
+    ddbProxy.reset();
+    // The duplicate's first attempt fails its condition; stall its answer: the SDK retries, and fails again.
+    loseFirstPutAnswer();
+    const later = { ...jsonDelivery(id, 5), receivedAt: new Date('2026-11-20T10:06:00Z') };
+    expect((await mod.store(target, later, log())).outcome).toBe('duplicate');
+    expect(putAttempts().map((a) => a.stalled)).toEqual([true, false]);
+  });
+
+  it('a newer event stored between the lost answer and the retry wins; the retry is answered stale', async () => {
+    const id = randomUUID();
+    loseFirstPutAnswer();
+    // When the older event's first put has landed (its answer then lost), the newer one is stored.
+    ddbProxy.rewrite = async (req, res) => {
+      if (req.operation === 'PutItem' && putAttempts().length === 1) {
+        expect((await mod.store(target, jsonDelivery(id, 10), log())).outcome).toBe('stored');
+      }
+      return res;
+    };
+    try {
+      expect((await mod.store(target, jsonDelivery(id, 5), log())).outcome).toBe('stale');
+    } finally {
+      ddbProxy.rewrite = (req, res) => (returnOldItem ? addOldItem(req, res) : res);
+    }
+    const items = await look.itemsOf('volubile', id);
+    expect(items).toHaveLength(1);
+    expect(items[0]?.version).toBe(10);
+    expect(putAttempts().map((a) => a.stalled)).toEqual([true, false, false]);
+  });
+});
+
+describe('storedWriteOfConditionFailure', () => {
+  it('reads the digest and receipt of a returned item and nothing else', () => {
+    expect(storedWriteOfConditionFailure({ Item: { digest: { S: 'abc' }, GSI3SK: { S: 'r' } } })).toEqual({ digest: 'abc', receivedSk: 'r' });
+    expect(storedWriteOfConditionFailure({ Item: { digest: { S: 'abc' } } })).toEqual({ digest: 'abc', receivedSk: undefined });
+    expect(storedWriteOfConditionFailure({ Item: { digest: { N: '1' } } })).toBeUndefined();
+    expect(storedWriteOfConditionFailure({ Item: {} })).toBeUndefined();
+    expect(storedWriteOfConditionFailure({ Item: undefined })).toBeUndefined();
+    expect(storedWriteOfConditionFailure(new Error('x'))).toBeUndefined();
+    expect(storedWriteOfConditionFailure(null)).toBeUndefined();
+  });
+});
+
+describe('classifyConditionFailure', () => {
+  const ours = { digest: 'd1', GSI3SK: 'at-1' };
+  it('our own item found by a retried put is stored; by a first attempt, or from another receipt, a duplicate', () => {
+    expect(classifyConditionFailure(ours, { digest: 'd1', receivedSk: 'at-1' }, 2)).toBe('stored');
+    expect(classifyConditionFailure(ours, { digest: 'd1', receivedSk: 'at-1' }, 1)).toBe('duplicate');
+    expect(classifyConditionFailure(ours, { digest: 'd1', receivedSk: 'at-2' }, 3)).toBe('duplicate');
+    expect(classifyConditionFailure(ours, { digest: 'd1' }, 2)).toBe('duplicate');
+  });
+  it('another digest is a newer event: stale, retried or not', () => {
+    expect(classifyConditionFailure(ours, { digest: 'd2', receivedSk: 'at-1' }, 2)).toBe('stale');
+    expect(classifyConditionFailure(ours, { digest: undefined }, 1)).toBe('stale');
   });
 });
