@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setLogSink } from '#shared/log';
 import { resetConfiguration } from '#shared/handler';
 import { startLocalRecordings } from '../lib/local-recordings.ts';
-import { createInbox } from './inbox/index.ts';
+import { createInbox } from '../lib/inbox/index.ts';
 
 type Env = Record<string, string | undefined>;
 

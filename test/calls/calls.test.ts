@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, inject } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type Io } from '../../scripts/calls.ts';
+import { main, type Io } from '../../lib/commands/calls.ts';
 import { isWav } from '../../lib/calls/wav.ts';
 import { randomUUID } from 'node:crypto';
 import { volubileRequest } from '../../lib/requests.ts';

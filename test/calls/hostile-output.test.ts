@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type Io } from '../../scripts/calls.ts';
-import { decodeExportName } from '../../scripts/calls/export.ts';
+import { main, type Io } from '../../lib/commands/calls.ts';
+import { decodeExportName } from '../../lib/calls/export.ts';
 import { volubileRequest, watsonxRequest } from '../../lib/requests.ts';
 import { configureHandlers, invoke, uniqueDay, SECRETS } from './support.ts';
 

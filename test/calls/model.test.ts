@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import type { CallRecord } from '#shared/model';
 import { mergeItems, groupItems, parseItem, type CallItem } from '../../lib/calls/model.ts';
-import { duration, clean, table } from '../../scripts/calls/format.ts';
+import { duration, clean, table } from '../../lib/calls/format.ts';
 import { asWav, isWav } from '../../lib/calls/wav.ts';
 import { MULAW_HEADER_BYTES, wrapMulaw } from '../../functions/audio-webhook/wav.ts';
 

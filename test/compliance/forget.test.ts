@@ -6,7 +6,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureBucketAndTable } from '../../lib/embedded.ts';
 import { s3, ddb, getObjectBytes } from '../support/storage.ts';
 import { configureHandlers, scenario, invoke, type Scenario } from '../calls/support.ts';
-import { phoneHash, type Receipt } from '../../scripts/calls/erasure.ts';
+import { phoneHash, type Receipt } from '../../lib/calls/erasure.ts';
 import { HOLD_ATTRIBUTE } from '#shared/table';
 import { snapshot, difference, tempDataDir, cli, type Snapshot } from './support.ts';
 

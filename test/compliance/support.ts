@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { main, type Io } from '../../scripts/calls.ts';
+import { main, type Io } from '../../lib/commands/calls.ts';
 
 /** Everything one bucket and one table hold, for before/after comparisons. */
 export interface Snapshot {

@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createTableInput, HOLD_ATTRIBUTE, TTL_ATTRIBUTE } from '#shared/table';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/embedded.ts';
 import { configureHandlers, scenario, invoke, type Scenario } from '../calls/support.ts';
-import type { Receipt } from '../../scripts/calls/erasure.ts';
+import type { Receipt } from '../../lib/calls/erasure.ts';
 import { VersionedS3, PAGE } from './versioned-s3.ts';
 import { snapshot, difference, tempDataDir, cli, type Snapshot } from './support.ts';
 

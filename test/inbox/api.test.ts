@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { configureHandlers, scenario, SECRETS, type Scenario } from '../calls/support.ts';
 import { volubileRequest } from '../../lib/requests.ts';
 import { isWav } from '../../lib/calls/wav.ts';
-import { parseRange } from '../../local/inbox/index.ts';
+import { parseRange } from '../../lib/inbox/index.ts';
 import { startInboxServer, send } from './support.ts';
 
 /** The inbox's HTTP API behind the real local server, with deliveries replayed over HTTP. */

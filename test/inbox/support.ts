@@ -1,5 +1,5 @@
 import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
-import { createInbox, type Inbox } from '../../local/inbox/index.ts';
+import { createInbox, type Inbox } from '../../lib/inbox/index.ts';
 import { requestTarget, type OutgoingRequest } from '../../lib/requests.ts';
 
 /** The local server of `npm start` with the inbox plugged in, as local/start.ts wires it. */

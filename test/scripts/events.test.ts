@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { jwtVerify, decodeProtectedHeader } from 'jose';
 import { resetConfiguration } from '#shared/handler';
 import { writeEvents, SAMPLE_SECRETS, SAMPLE_ENV } from '../../lib/sam-events.ts';
-import { invokeHandler, readEvent, readEnvFile } from '../../scripts/invoke.ts';
+import { invokeHandler, readEvent, readEnvFile } from '../../lib/commands/invoke.ts';
 import { SAMPLES, SAMPLE_NAMES } from '../../lib/samples.ts';
 
 /** `npm run events` output: valid API Gateway events, correctly signed, each accepted by its handler. */

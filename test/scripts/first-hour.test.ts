@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { resetConfiguration } from '#shared/handler';
 import { ensureBucketAndTable } from '../../lib/embedded.ts';
 import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
-import { replay } from '../../scripts/replay.ts';
+import { replay } from '../../lib/commands/replay.ts';
 import { SAMPLE_NAMES } from '../../lib/samples.ts';
 import { sampleEnvironment } from '../../lib/traffic.ts';
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { runLoad } from '../../scripts/loadtest.ts';
+import { runLoad } from '../../lib/commands/loadtest.ts';
 
 /**
  * The bounded version of `npm run loadtest` (which sends 2,000): the same code

@@ -15,8 +15,8 @@ import { eventFromRequest } from '../../lib/event.ts';
 import { synthflowRequest, engageVoiceRequest } from '../../lib/requests.ts';
 import { freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
 import { reindex } from '../../lib/reindex/core.ts';
-import { main } from '../../scripts/recordings.ts';
-import { main as calls } from '../../scripts/calls.ts';
+import { main } from '../../lib/commands/recordings.ts';
+import { main as calls } from '../../lib/commands/calls.ts';
 import { getItem, getObjectBytes } from '../support/storage.ts';
 import { MP3, WAV, eventually, serve, status, startVendor, type Route, type Vendor } from '../recordings/support.ts';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetConfiguration } from '#shared/handler';
 import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
-import { replay, parseReplayArgs, pointRecordingsAt, replaySecrets } from '../../scripts/replay.ts';
+import { replay, parseReplayArgs, pointRecordingsAt, replaySecrets } from '../../lib/commands/replay.ts';
 import { PAYLOADS_DIR, freshEngageUii, freshSynthflowCallId } from '../../lib/samples.ts';
 import { writeStoredSecrets } from '../../lib/local-secrets.ts';
 import { renderBanner } from '../../lib/banner.ts';

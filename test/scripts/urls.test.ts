@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { declarationOf, SOURCES } from '#shared/sources';
-import { formatVendorSetup, outputsFrom, parseArgs, withToken, type StackOutputs } from '../../scripts/urls.ts';
+import { formatVendorSetup, outputsFrom, parseArgs, withToken, type StackOutputs } from '../../lib/commands/urls.ts';
 
 const outputs: StackOutputs = {
   AudioWebhookUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/audio-webhook',
@@ -117,7 +117,7 @@ describe('npm run urls without AWS set up', () => {
   }, 120_000);
 
   it('points at cdk deploy when the stack does not exist', async () => {
-    const { explainAwsError } = await import('../../scripts/urls.ts');
+    const { explainAwsError } = await import('../../lib/commands/urls.ts');
     const err = Object.assign(new Error('Stack with id VoiceWebhooks-dev does not exist'), { name: 'ValidationError' });
     expect(explainAwsError(err, 'VoiceWebhooks-dev')).toContain('npx cdk deploy');
   });

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { oneLine } from '../../lib/text.ts';
+import { oneLine } from '../text.ts';
 
 /**
  * Reads a file a user named on the command line, bounded: `/dev/zero` must not

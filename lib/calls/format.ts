@@ -1,7 +1,7 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord } from '#shared/model';
-import { archiveState, type ArchiveState, type GroupedCall } from '../../lib/calls/model.ts';
-import { oneLine } from '../../lib/text.ts';
+import { archiveState, type ArchiveState, type GroupedCall } from './model.ts';
+import { oneLine } from '../text.ts';
 
 /**
  * Human output of the calls command: aligned columns for `list`, a readable

@@ -1,13 +1,13 @@
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { Agent, request } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../lib/embedded.ts';
-import { requestTarget, type OutgoingRequest } from '../lib/requests.ts';
-import { inspector } from '../lib/inspect.ts';
-import { sampleEnvironment, mixedDelivery, shuffle, pool, type Delivery } from '../lib/traffic.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../embedded.ts';
+import { requestTarget, type OutgoingRequest } from '../requests.ts';
+import { inspector } from '../inspect.ts';
+import { sampleEnvironment, mixedDelivery, shuffle, pool, type Delivery } from '../traffic.ts';
 import { setLogSink } from '#shared/log';
-import { createLocalServer } from '../lib/local-server.ts';
+import { createLocalServer } from '../local-server.ts';
 
 /**
  * npm run loadtest [-- --requests 2000 --concurrency 25 --duplicates 0.1]

@@ -1,13 +1,13 @@
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SOURCES, isSource, type Source } from '#shared/sources';
 import { readSettings } from '#shared/config';
-import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../lib/embedded.ts';
-import { portAnswers } from '../lib/calls/target.ts';
-import { reindex } from '../lib/reindex/core.ts';
+import { startEmbeddedStorage, sdkEnvironment, type EmbeddedStorage } from '../embedded.ts';
+import { portAnswers } from '../calls/target.ts';
+import { reindex } from '../reindex/core.ts';
 
 /**
  * npm run reindex [-- --source <s>] [--since <yyyy-mm-dd>] [--stack <name>]

@@ -6,9 +6,9 @@ import { sendRecordingMessages, type RecordingMessage } from '#shared/recording-
 import { archiveRecording, recordFailure, type ArchiveDeps } from '../../functions/recordings/archive.ts';
 import { FetchError } from '../../functions/recordings/fetch.ts';
 import { readWorkerSettings } from '../../functions/recordings/settings.ts';
-import { DEFAULT_LOCAL_SQS_PORT, RECORDINGS_DLQ, RECORDINGS_QUEUE } from '../../lib/local-recordings.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/embedded.ts';
-import { portAnswers, UsageError, type Target } from '../../lib/calls/target.ts';
+import { DEFAULT_LOCAL_SQS_PORT, RECORDINGS_DLQ, RECORDINGS_QUEUE } from '../local-recordings.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../embedded.ts';
+import { portAnswers, UsageError, type Target } from '../calls/target.ts';
 
 /**
  * Where `npm run recordings` sends what it re-queues:

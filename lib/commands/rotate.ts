@@ -7,14 +7,14 @@
  * --stack in the stack's Secrets Manager secret (the functions re-read it within
  * SECRET_REFRESH_SECONDS). Prints the new value only where it must be pasted.
  */
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { previousName } from '#shared/config';
-import { readLocalConfig } from '../lib/local-config.ts';
-import { readStoredSecrets, secretsFile, writeStoredSecrets } from '../lib/local-secrets.ts';
+import { readLocalConfig } from '../local-config.ts';
+import { readStoredSecrets, secretsFile, writeStoredSecrets } from '../local-secrets.ts';
 import {
   ROTATION_SOURCES, RotationError, finishRotation, pasteInstructions, resolveTarget, startRotation, type RotationTarget,
-} from './rotate/rotation.ts';
+} from '../rotate/rotation.ts';
 import { outputsFrom, type StackOutputs } from './urls.ts';
 
 type Env = Record<string, string | undefined>;

@@ -1,18 +1,18 @@
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as v from 'valibot';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { isFunctionName, FUNCTION_NAMES, type FunctionName } from '../lib/api-gateway.ts';
-import { createLambdaContext } from '../lib/lambda-context.ts';
-import { loadHandler } from '../lib/handlers.ts';
-import { readLocalConfig } from '../lib/local-config.ts';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../lib/embedded.ts';
-import { EVENTS_DIR } from '../lib/samples.ts';
-import { readInputFile } from './invoke/input-file.ts';
-import { oneLine, safeJson } from '../lib/text.ts';
+import { isFunctionName, FUNCTION_NAMES, type FunctionName } from '../api-gateway.ts';
+import { createLambdaContext } from '../lambda-context.ts';
+import { loadHandler } from '../handlers.ts';
+import { readLocalConfig } from '../local-config.ts';
+import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../embedded.ts';
+import { EVENTS_DIR } from '../samples.ts';
+import { readInputFile } from '../invoke/input-file.ts';
+import { oneLine, safeJson } from '../text.ts';
 
 /**
  * `npm run invoke -- <function> <event-file>`: what `sam local invoke` does,

@@ -3,7 +3,7 @@
  * write (local data, a running `npm start`, or a deployed stack with --stack).
  * See docs/calls.md.
  */
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { createHash } from 'node:crypto';
@@ -12,15 +12,15 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { toE164 } from '#shared/phone';
 import { SOURCES } from '#shared/model';
-import { archiveState } from '../lib/calls/model.ts';
+import { archiveState } from '../calls/model.ts';
 import { isSource } from '#shared/model';
-import { DEFAULT_DAYS } from '../lib/calls/reader.ts';
-import { archiveText, listTable, presentCall, showText, clean } from './calls/format.ts';
-import { failure, localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
-import { playableAudio } from '../lib/calls/wav.ts';
-import { complianceArgs, forget, hold } from './calls/forget.ts';
-import { exportName, fallbackExportName, writeExport } from './calls/export.ts';
-import { safeJson } from '../lib/text.ts';
+import { DEFAULT_DAYS } from '../calls/reader.ts';
+import { archiveText, listTable, presentCall, showText, clean } from '../calls/format.ts';
+import { failure, localTarget, stackTarget, UsageError, type Target } from '../calls/target.ts';
+import { playableAudio } from '../calls/wav.ts';
+import { complianceArgs, forget, hold } from '../calls/forget.ts';
+import { exportName, fallbackExportName, writeExport } from '../calls/export.ts';
+import { safeJson } from '../text.ts';
 
 
 const USAGE = `Usage: npm run calls -- <command> [options]

@@ -5,18 +5,18 @@
  * existed, an enqueue that failed, failed ones after fixing the cause);
  * `--redrive` moves the dead-letter queue back. See docs/recordings.md.
  */
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { SOURCES, type Recording, type Source } from '#shared/model';
 import type { RecordingMessage } from '#shared/recording-queue';
-import { archiveState, isMissing, type ArchiveState } from '../lib/calls/model.ts';
+import { archiveState, isMissing, type ArchiveState } from '../calls/model.ts';
 import { isSource } from '#shared/model';
-import { archiveText, clean, shortTime, table } from './calls/format.ts';
-import { DEFAULT_DAYS, isoDay } from '../lib/calls/reader.ts';
-import { failure, localTarget, stackTarget, UsageError, type Target } from '../lib/calls/target.ts';
-import { openRequeue, type Outcome, type Requeue } from './recordings/requeue.ts';
-import { safeJson } from '../lib/text.ts';
+import { archiveText, clean, shortTime, table } from '../calls/format.ts';
+import { DEFAULT_DAYS, isoDay } from '../calls/reader.ts';
+import { failure, localTarget, stackTarget, UsageError, type Target } from '../calls/target.ts';
+import { openRequeue, type Outcome, type Requeue } from '../recordings/requeue.ts';
+import { safeJson } from '../text.ts';
 
 const USAGE = `Usage: npm run recordings -- [options]
 

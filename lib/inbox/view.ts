@@ -1,7 +1,7 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord, Recording } from '#shared/model';
-import { archiveState, type GroupedCall } from '../../lib/calls/model.ts';
-import { visibleText } from '../../lib/text.ts';
+import { archiveState, type GroupedCall } from '../calls/model.ts';
+import { visibleText } from '../text.ts';
 
 /**
  * What the inbox page receives: a short summary per call for the list, the

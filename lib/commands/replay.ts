@@ -1,11 +1,11 @@
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { pickSecrets, SECRET_NAMES, type Secrets } from '#shared/config';
-import { readLocalConfig } from '../lib/local-config.ts';
-import { readStoredSecrets } from '../lib/local-secrets.ts';
-import { requestTarget, type OutgoingRequest } from '../lib/requests.ts';
-import { SAMPLES, SAMPLE_NAMES, isSampleName, type SampleName } from '../lib/samples.ts';
-import { oneLine } from '../lib/text.ts';
+import { readLocalConfig } from '../local-config.ts';
+import { readStoredSecrets } from '../local-secrets.ts';
+import { requestTarget, type OutgoingRequest } from '../requests.ts';
+import { SAMPLES, SAMPLE_NAMES, isSampleName, type SampleName } from '../samples.ts';
+import { oneLine } from '../text.ts';
 
 /**
  * `npm run replay -- <sample> [--url <base-url>] [--new] [--set NAME=value]`:

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Source } from '#shared/model';
-import type { DeliveryEvent } from '../../lib/local-server.ts';
-import { CallReader } from '../../lib/calls/reader.ts';
-import { callKey, type GroupedCall } from '../../lib/calls/model.ts';
+import type { DeliveryEvent } from '../local-server.ts';
+import { CallReader } from '../calls/reader.ts';
+import { callKey, type GroupedCall } from '../calls/model.ts';
 import { isSource } from '#shared/model';
-import { playableAudio } from '../../lib/calls/wav.ts';
-import { visibleText } from '../../lib/text.ts';
+import { playableAudio } from '../calls/wav.ts';
+import { visibleText } from '../text.ts';
 import { detailOf, summaryOf } from './view.ts';
 
 /**

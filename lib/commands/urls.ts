@@ -7,7 +7,7 @@
  *
  * The output contains secrets: it is meant for your terminal, not a log.
  */
-import '../lib/quiet-sdk.ts';
+import '../quiet-sdk.ts';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { CREDENTIAL_NAMES, pickSecrets, previousName, type Secrets } from '#shared/config';
@@ -116,7 +116,7 @@ export function outputsFrom(list: readonly { OutputKey?: string; OutputValue?: s
 /** Default stack: the stage in cdk.json context (`VoiceWebhooks-<stage>`). */
 function defaultStackName(): string {
   try {
-    const cdk: unknown = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+    const cdk: unknown = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
     const stage = typeof cdk === 'object' && cdk !== null && 'context' in cdk && typeof cdk.context === 'object' && cdk.context !== null && 'stage' in cdk.context
       ? cdk.context.stage : undefined;
     return `VoiceWebhooks-${typeof stage === 'string' && stage ? stage : 'dev'}`;

@@ -2,7 +2,7 @@ import { SOURCES, type Source } from '#shared/model';
 import { toE164 } from '#shared/phone';
 import { clean } from './format.ts';
 import { isSource } from '#shared/model';
-import { UsageError, type Target } from '../../lib/calls/target.ts';
+import { UsageError, type Target } from './target.ts';
 import {
   bucketFeatures, callsByPhone, planCalls, eraseCalls, buildReceipt, writeReceipt, phoneHash, setHold,
   type CallPlan, type ErasureRequest, type ErasureStore,
