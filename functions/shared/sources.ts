@@ -12,7 +12,7 @@
  *   `call-completed` sources, the audio-webhook and engage-voice handlers' own
  *   interpret.ts for the others;
  * - the recording fetcher of a source with `recordings`: functions/recordings/sources.ts;
- * - the sender side (how a sample is signed for replay): scripts/lib/samples.ts.
+ * - the sender side (how a sample is signed for replay): lib/samples.ts.
  */
 
 /** A folder under functions/ with a handler.ts; one Lambda function each. */

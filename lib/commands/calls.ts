@@ -9,7 +9,6 @@ import { createInterface } from 'node:readline/promises';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { toE164 } from '#shared/phone';
 import { SOURCES } from '#shared/model';
 import { archiveState } from '../calls/model.ts';
@@ -221,8 +220,4 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
   } finally {
     await target?.close();
   }
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = await main(process.argv.slice(2));
 }

@@ -2,7 +2,6 @@ import '../quiet-sdk.ts';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as v from 'valibot';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { isFunctionName, FUNCTION_NAMES, type FunctionName } from '../api-gateway.ts';
@@ -101,7 +100,7 @@ function portAnswers(host: string, port: number): Promise<boolean> {
 const USAGE = `usage: npm run invoke -- <${FUNCTION_NAMES.join('|')}> <event-file>
   e.g. npm run invoke -- call-completed events/volubile-call-completed.json`;
 
-async function main(argv: string[]): Promise<number> {
+async function run(argv: readonly string[]): Promise<number> {
   const [fn, eventFile] = argv;
   if (fn === undefined || eventFile === undefined || !isFunctionName(fn)) {
     process.stderr.write(USAGE + '\n');
@@ -134,9 +133,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+/** `npm run invoke` (scripts/invoke.ts): the exit code; a failure is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
     process.stderr.write(`invoke failed: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
-    process.exit(1);
-  });
+    return 1;
+  }
 }

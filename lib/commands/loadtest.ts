@@ -1,6 +1,5 @@
 import '../quiet-sdk.ts';
 import { Agent, request } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable } from '../embedded.ts';
 import { requestTarget, type OutgoingRequest } from '../requests.ts';
@@ -149,8 +148,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   }
 }
 
-async function main(): Promise<number> {
+async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
+    args: [...argv],
     options: {
       requests: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '25' },
@@ -173,9 +173,12 @@ async function main(): Promise<number> {
   return report.lost === 0 && report.serverErrors === 0 ? 0 : 1;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-    console.error(`load test failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    process.exitCode = 1;
-  });
+/** `npm run loadtest` (scripts/loadtest.ts): the exit code; a failure is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    process.stderr.write(`load test failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    return 1;
+  }
 }

@@ -7,7 +7,6 @@
  */
 import '../quiet-sdk.ts';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import { SOURCES, type Recording, type Source } from '#shared/model';
 import type { RecordingMessage } from '#shared/recording-queue';
 import { archiveState, isMissing, type ArchiveState } from '../calls/model.ts';
@@ -221,8 +220,4 @@ export async function main(argv: string[], io: Io = processIo, env: Record<strin
 
 function jsonRow(r: Row) {
   return { source: r.source, callId: r.callId, sk: r.sk, startedAt: r.startedAt, receivedAt: r.receivedAt, recording: r.recording, archive: r.archive };
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = await main(process.argv.slice(2));
 }

@@ -41,8 +41,9 @@ async function stackNames(stackName: string): Promise<{ bucketName: string; tabl
   }
 }
 
-async function main(): Promise<number> {
+async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
+    args: [...argv],
     options: {
       source: { type: 'string', multiple: true },
       since: { type: 'string' },
@@ -119,7 +120,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  console.error(`reindex failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+/** `npm run reindex` (scripts/reindex.ts): the exit code; a failure is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    process.stderr.write(`reindex failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,5 +1,4 @@
 import '../quiet-sdk.ts';
-import { pathToFileURL } from 'node:url';
 import { pickSecrets, SECRET_NAMES, type Secrets } from '#shared/config';
 import { readLocalConfig } from '../local-config.ts';
 import { readStoredSecrets } from '../local-secrets.ts';
@@ -145,8 +144,8 @@ export function parseReplayArgs(argv: string[], env: Record<string, string | und
   return { sample, baseUrl, fresh, overrides: pickSecrets(raw), ...(recordingsBase ? { recordingsBase } : {}) };
 }
 
-async function main(argv: string[]): Promise<number> {
-  const args = parseReplayArgs(argv);
+async function run(argv: readonly string[]): Promise<number> {
+  const args = parseReplayArgs([...argv]);
   if (typeof args === 'string') {
     process.stderr.write(args + '\n');
     return 2;
@@ -158,9 +157,12 @@ async function main(argv: string[]): Promise<number> {
   return result.status >= 200 && result.status < 300 ? 0 : 1;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+/** `npm run replay` (scripts/replay.ts): the exit code; a failure is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (err) {
     process.stderr.write(`replay failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+    return 1;
+  }
 }

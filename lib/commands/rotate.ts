@@ -2,13 +2,12 @@
  * `npm run rotate -- <source> [--name NAME] [--value v] [--stack name] [--region r]`
  * and `npm run rotate -- <source> [--name NAME] [--stack name] --finish`.
  *
- * Starts or finishes the rotation of one secret or token (scripts/rotate/rotation.ts):
+ * Starts or finishes the rotation of one secret or token (lib/rotate/rotation.ts):
  * locally in DATA_DIR/secrets.json (a running `npm start` re-reads it), with
  * --stack in the stack's Secrets Manager secret (the functions re-read it within
  * SECRET_REFRESH_SECONDS). Prints the new value only where it must be pasted.
  */
 import '../quiet-sdk.ts';
-import { pathToFileURL } from 'node:url';
 import { previousName } from '#shared/config';
 import { readLocalConfig } from '../local-config.ts';
 import { readStoredSecrets, secretsFile, writeStoredSecrets } from '../local-secrets.ts';
@@ -145,15 +144,19 @@ export async function runRotate(args: RotateArgs, store: SecretStore, env: Env =
   ].join('\n');
 }
 
-async function main(): Promise<void> {
-  const args = parseRotateArgs(process.argv.slice(2));
+async function run(argv: readonly string[]): Promise<void> {
+  const args = parseRotateArgs(argv);
   const store = args.stack ? await stackStore(args.stack, args.region) : localStore(process.env);
   process.stdout.write((await runRotate(args, store, process.env)) + '\n');
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
+/** `npm run rotate` (scripts/rotate.ts): the exit code; a failure is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await run(argv);
+    return 0;
+  } catch (err) {
     process.stderr.write(`rotate: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  });
+    return 1;
+  }
 }

@@ -8,7 +8,6 @@
  * The output contains secrets: it is meant for your terminal, not a log.
  */
 import '../quiet-sdk.ts';
-import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { CREDENTIAL_NAMES, pickSecrets, previousName, type Secrets } from '#shared/config';
 import { sourceEntries, type CredentialRole, type SourceDeclaration } from '#shared/sources';
@@ -140,8 +139,8 @@ export function parseArgs(argv: readonly string[]): { stack?: string; region?: s
   return out;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function run(argv: readonly string[]): Promise<void> {
+  const args = parseArgs(argv);
   const stackName = args.stack ?? defaultStackName();
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
@@ -173,9 +172,13 @@ export function explainAwsError(err: unknown, stackName: string): string {
   return message;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`urls: ${explainAwsError(err, parseArgs(process.argv.slice(2)).stack ?? defaultStackName())}\n`);
-    process.exitCode = 1;
-  });
+/** `npm run urls` (scripts/urls.ts): the exit code; a failure is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await run(argv);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`urls: ${explainAwsError(err, parseArgs(argv).stack ?? defaultStackName())}\n`);
+    return 1;
+  }
 }
