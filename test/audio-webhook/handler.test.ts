@@ -178,6 +178,31 @@ describe('POST /audio-webhook', () => {
     expect(res.statusCode).toBe(401);
   });
 
+  it('verifies the JWT before the body is parsed: what the parser refuses with 400 is a 401 without a valid JWT', async () => {
+    const sid = randomUUID();
+    const mp = multipart(watsonxParts(sid, randomUUID()));
+    const boundary = mp.contentType.split('boundary=')[1] ?? '';
+    const head = (name: string, extra = '') => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n\r\n`;
+    const bodies: Record<string, Buffer> = {
+      truncated: mp.body.subarray(0, mp.body.length - 40),
+      'oversized part headers': Buffer.from(`${head('metadata', `\r\nX-Pad: ${'a'.repeat(20_000)}`)}{}\r\n--${boundary}--\r\n`),
+      'too many parts': Buffer.from(`${Array.from({ length: 12 }, (_, i) => `${head(`p${i}`)}x\r\n`).join('')}--${boundary}--\r\n`),
+      'no closing boundary, 4 MB': Buffer.concat([Buffer.from(head('audio_recording')), Buffer.alloc(4 * 1024 * 1024, 0x7f)]),
+    };
+    const forged = `Bearer ${await signJwt('not-the-configured-secret')}`;
+    const valid = `Bearer ${await signJwt()}`;
+    for (const [what, body] of Object.entries(bodies)) {
+      // The same body with a valid JWT reaches the parser, which refuses it: so the 401 shows the parser never ran.
+      const parsed = await handler(apiEvent({ body, contentType: mp.contentType, authorization: valid }));
+      expect({ what, status: parsed.statusCode, error: JSON.parse(String(parsed.body)).error }).toEqual({ what, status: 400, error: 'invalid_multipart' });
+      for (const authorization of [forged, 'Bearer x.y.z', undefined]) {
+        const res = await handler(apiEvent({ body, contentType: mp.contentType, ...(authorization ? { authorization } : {}) }));
+        expect({ what, status: res.statusCode }).toEqual({ what, status: 401 });
+      }
+    }
+    expect(await storedFor(sid)).toEqual({ objects: 0, items: 0 });
+  });
+
   it('a well-formed JWT with the wrong secret beats every parse error, with no unhandled rejection', async () => {
     // Whatever is wrong with the body, the answer is the 401, and nothing may crash.
     const unhandled: unknown[] = [];
