@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ensureBucketAndTable } from '../../lib/embedded.ts';
 import { inspector, type Inspector } from '../../lib/inspect.ts';
 import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
+import { reindex } from '../../lib/reindex/core.ts';
 import {
   sampleEnvironment, mixedDelivery, volubileDelivery, engageDelivery, freshUii, pool, shuffle, type Delivery,
 } from '../../lib/traffic.ts';
@@ -10,8 +11,19 @@ import {
 /**
  * Vendors retry whatever we fail, and retries race the original. Concurrent
  * duplicate deliveries of every source through the real handlers, on the real
- * embedded servers: every one 2xx, each unique event stored exactly once, and
- * an older event never overwrites a newer one whatever the arrival order.
+ * embedded servers: every one ends 2xx, each unique event stored exactly once,
+ * and an older event never overwrites a newer one whatever the arrival order.
+ *
+ * Deliveries are sent as the vendors send them: a 503 ("storage too slow,
+ * retry": each storage attempt has a hard deadline, and a loaded 2-core machine
+ * can exceed it) is followed by the same request again. Such a 503 may answer
+ * a write that had landed; the resend is then rightly a `duplicate`, and no
+ * delivery of that event was told `stored`. That is the only `duplicate` (or
+ * missing `stored`) allowed beyond the re-sent copies. Likewise watsonx
+ * answers 2xx `archived` when its index write misses the deadline (the caller
+ * must not be hung up on): the bytes are in S3 and the answer says to reindex,
+ * which the test then does, as the operator would. How many 503s and
+ * `archived` answers came is printed, not asserted: it measures the machine.
  */
 
 const BUCKET = 'reliability-races';
@@ -19,6 +31,7 @@ const TABLE = 'reliability-races';
 let look: Inspector;
 let handlers: Handlers;
 const secrets = sampleEnvironment();
+const REINDEX_SETTINGS = { engageTimeZone: secrets.ENGAGE_VOICE_TIMEZONE ?? 'UTC', defaultPhoneRegion: secrets.DEFAULT_PHONE_REGION ?? 'US' };
 
 beforeAll(async () => {
   const endpoints = inject('storage');
@@ -42,15 +55,31 @@ describe('concurrent duplicate deliveries', () => {
     expect(deliveries).toHaveLength(300);
 
     const t0 = performance.now();
-    const results = await pool(deliveries, 25, (d) => handlers.invoke(d));
+    const results = await pool(deliveries, 25, (d) => handlers.deliver(d));
     const ms = performance.now() - t0;
-    console.log(`[measure] races: 300 deliveries, 25 concurrent, in ${Math.round(ms)} ms`);
+    const resent = results.reduce((n, r) => n + r.unavailable, 0);
+    const archived = results.filter((r) => outcomeOf(r.res) === 'archived').length;
+    console.log(`[measure] races: 300 deliveries, 25 concurrent, in ${Math.round(ms)} ms; ${resent} answers were 503 and resent, ${archived} archived`);
 
-    const statuses = results.map((r) => r.statusCode ?? 0);
+    const statuses = results.map((r) => r.res.statusCode ?? 0);
     expect(statuses.filter((s) => s < 200 || s > 299)).toEqual([]);
-    const outcomes = results.map(outcomeOf);
-    expect(outcomes.filter((o) => o === 'stored')).toHaveLength(200);
-    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(100);
+    // Per unique event: its deliveries (the original and any re-sent copy) are `stored` once and `duplicate` otherwise.
+    const wrong: string[] = [];
+    for (const u of uniques) {
+      const answers = results.filter((_, i) => deliveries[i] === u);
+      const outcomes = answers.map((a) => outcomeOf(a.res));
+      const stored = outcomes.filter((o) => o === 'stored').length;
+      const lied = answers.some((a) => a.unavailable > 0);
+      const allowed = (o?: string) => o === 'stored' || o === 'duplicate' || (o === 'archived' && u.source === 'watsonx');
+      if (!outcomes.every(allowed) || stored > 1 || (stored === 0 && !lied && !outcomes.includes('archived'))) {
+        wrong.push(`${u.source} ${u.callId}: ${outcomes.join(',')}${lied ? ' (after a 503)' : ''}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    if (archived > 0) {
+      const repair = await reindex({ s3: look.s3, bucketName: BUCKET, tableName: TABLE, settings: REINDEX_SETTINGS, sources: ['watsonx'] });
+      expect(repair.failed).toEqual([]);
+    }
 
     const items = await look.scanAll();
     const keys = await look.listKeys();
@@ -73,10 +102,13 @@ describe('out-of-order events', () => {
       calls.push({ source: 'engage-voice', callId: uii, versions: [60, 120, 180, 240, 300].map((sec) => engageDelivery(secrets, uii, sec)) });
     }
     const all = shuffle(calls.flatMap((c) => c.versions), 1234);
-    const results = await pool(all, 25, (d) => handlers.invoke(d));
-    expect(results.filter((r) => (r.statusCode ?? 0) >= 300)).toEqual([]);
-    const outcomes = results.map(outcomeOf);
-    expect(outcomes.filter((o) => o !== 'stored' && o !== 'stale')).toEqual([]);
+    const results = await pool(all, 25, (d) => handlers.deliver(d));
+    expect(results.filter((r) => (r.res.statusCode ?? 0) >= 300).map((r) => r.res.body)).toEqual([]);
+    // Every version is unique: `stored` or `stale`; `duplicate` only for a resend after a 503 whose write had landed.
+    const wrong = results
+      .map((r) => ({ outcome: outcomeOf(r.res), resent: r.unavailable > 0 }))
+      .filter(({ outcome, resent }) => outcome !== 'stored' && outcome !== 'stale' && !(resent && outcome === 'duplicate'));
+    expect(wrong).toEqual([]);
 
     for (const c of calls) {
       const items = await look.itemsOf(c.source, c.callId);

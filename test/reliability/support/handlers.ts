@@ -8,6 +8,14 @@ import { handlerNameOf, toEvent, type Delivery } from '../../../lib/traffic.ts';
  */
 export interface Handlers {
   invoke(d: Delivery): Promise<APIGatewayProxyStructuredResultV2>;
+  /** As a retrying vendor sends it: the same request again after each 503, up to `maxTries` in all. */
+  deliver(d: Delivery, maxTries?: number): Promise<VendorResult>;
+}
+
+/** The answer a vendor ends with, and how many 503s (storage too slow or down: "retry") came before it. */
+export interface VendorResult {
+  res: APIGatewayProxyStructuredResultV2;
+  unavailable: number;
 }
 
 export async function loadHandlers(): Promise<Handlers> {
@@ -21,11 +29,20 @@ export async function loadHandlers(): Promise<Handlers> {
     'call-completed': completed.handler,
     'engage-voice': engage.handler,
   };
+  const invoke = async (d: Delivery) => {
+    const h = byName[handlerNameOf(d.source)];
+    if (!h) throw new Error(`no handler for ${d.source}`);
+    return h(toEvent(d));
+  };
   return {
-    invoke: async (d) => {
-      const h = byName[handlerNameOf(d.source)];
-      if (!h) throw new Error(`no handler for ${d.source}`);
-      return h(toEvent(d));
+    invoke,
+    deliver: async (d, maxTries = 10) => {
+      let unavailable = 0;
+      for (;;) {
+        const res = await invoke(d);
+        if (res.statusCode !== 503 || unavailable + 1 >= maxTries) return { res, unavailable };
+        unavailable += 1;
+      }
     },
   };
 }
