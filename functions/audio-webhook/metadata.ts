@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { BadRequest } from '#shared/errors';
 import { parseJsonObject } from '#shared/json';
 import { SafeId, datePath } from '#shared/keys';
+import { parseIsoInstant, toIso } from '#shared/time';
 
 /**
  * The `metadata` part of a watsonx audio-webhook request. session_id and
@@ -11,27 +12,12 @@ import { SafeId, datePath } from '#shared/keys';
  * Unknown keys are allowed: IBM may add fields.
  */
 
-/** ISO-8601 date-time with a zone (Z or an offset); normalized to UTC. */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
 const optionalText = v.optional(v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters')));
-
-/** Date.parse rolls impossible dates over (2026-02-31 → March 3): the calendar date must survive as written. */
-function isRealDateTime(s: string): boolean {
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) return false;
-  const [y, mo, d] = s.slice(0, 10).split('-').map(Number);
-  const [h, mi, sec] = s.slice(11, 19).split(':').map(Number);
-  if (h === undefined || mi === undefined || sec === undefined || h > 23 || mi > 59 || sec > 59) return false;
-  const calendar = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 0));
-  return calendar.getUTCFullYear() === y && calendar.getUTCMonth() + 1 === mo && calendar.getUTCDate() === d;
-}
 
 const timestamp = v.optional(v.pipe(
   v.string('must be a string'),
-  v.regex(ISO_DATE_TIME, 'must be an ISO-8601 UTC date-time, e.g. 2026-11-20T10:00:00.000Z'),
-  v.check(isRealDateTime, 'is not a valid date-time'),
-  v.transform((s) => new Date(s).toISOString()),
+  v.check((s) => parseIsoInstant(s) !== undefined, 'must be an ISO-8601 UTC date-time (a real one, with Z or an offset), e.g. 2026-11-20T10:00:00.000Z'),
+  v.transform((s) => toIso(parseIsoInstant(s)) ?? s),
 ));
 
 export const MetadataSchema = v.looseObject({

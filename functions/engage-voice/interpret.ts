@@ -3,7 +3,7 @@ import { BadRequest } from '#shared/errors';
 import type { CallStatus, InterpretContext, Interpretation, NormalizedCall, Recording } from '#shared/model';
 import { normalizePhone } from '#shared/phone';
 import { parseFields, toPayload, type EngagePayload } from './parse.ts';
-import { localToUtcIso, parseDurationSec, TimeFormatError } from './time.ts';
+import { parseClockDuration, parseIsoInstant, parseLocalDateTime, toIso } from '#shared/time';
 import { segmentSk } from '#shared/table';
 
 /**
@@ -123,19 +123,17 @@ function agentName(p: EngagePayload): string | undefined {
   return full || p.agentName || p.agentUsername;
 }
 
-function timeField<T>(field: string, f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof TimeFormatError) throw new BadRequest(`${field}: ${err.message}`, 'invalid_payload');
-    throw err;
-  }
+function timeField<T>(field: string, value: T | undefined, expected: string): T {
+  if (value === undefined) throw new BadRequest(`${field}: expected ${expected}`, 'invalid_payload');
+  return value;
 }
 
 /** Payload (already validated) → normalized call. */
 export function normalize(p: EngagePayload, ctx: InterpretContext): NormalizedCall {
-  const startedAt = p.callStart === undefined ? undefined : timeField('call_start', () => localToUtcIso(p.callStart ?? '', ctx.engageTimeZone));
-  const durationSec = p.duration === undefined ? undefined : timeField('duration', () => parseDurationSec(p.duration ?? ''));
+  // call_start is the account's wall clock; one that does carry Z or an offset is honoured as such.
+  const startedAt = p.callStart === undefined ? undefined
+    : toIso(timeField('call_start', parseIsoInstant(p.callStart) ?? parseLocalDateTime(p.callStart, ctx.engageTimeZone), 'YYYY-MM-DD HH:MM:SS[.ffff]'));
+  const durationSec = p.duration === undefined ? undefined : timeField('duration', parseClockDuration(p.duration), 'seconds, HH:MM:SS or MM:SS');
   const endedAt = startedAt !== undefined && durationSec !== undefined
     ? new Date(Date.parse(startedAt) + Math.round(durationSec * 1000)).toISOString()
     : undefined;

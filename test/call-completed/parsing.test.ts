@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { HttpError } from '#shared/errors';
 import { parseJsonObject, plainJson, stringValues, MAX_JSON_DEPTH } from '../../functions/call-completed/json.ts';
-import { parseInstant, parseSeconds, toIso } from '../../functions/call-completed/time.ts';
+import { parseInstant, parseSeconds, toIso } from '#shared/time';
 import { splitTranscript, turnsFromList } from '../../functions/call-completed/transcript.ts';
 
 function rejection(fn: () => unknown): { status: number; code: string } {

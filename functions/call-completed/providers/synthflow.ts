@@ -9,7 +9,7 @@ import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainJson, plainObject, setOwn, stringValues } from '../json.ts';
 import { audioLink } from '../links.ts';
-import { parseInstant, parseSeconds, toIso } from '../time.ts';
+import { parseInstant, parseSeconds, toIso } from '#shared/time';
 import { splitTranscript } from '../transcript.ts';
 import { type CallProvider, JsonMap, SafeId, eventVersion, validate } from './types.ts';
 

@@ -9,7 +9,7 @@ import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainObject } from '../json.ts';
 import { audioLink } from '../links.ts';
-import { parseInstant, parseSeconds, toIso } from '../time.ts';
+import { parseEpochSeconds, parseInstant, parseSeconds, toIso } from '#shared/time';
 import { speakerOf, splitTranscript } from '../transcript.ts';
 import { type CallProvider, type NotACall, SafeId, eventVersion, validate } from './types.ts';
 import { isSafeId } from '#shared/keys';
@@ -268,9 +268,7 @@ function signatureBytes(presented: string): Buffer | undefined {
 
 /** Epoch ms of a timestamp header: seconds, milliseconds or ISO-8601. */
 function timestampMs(value: string): number | undefined {
-  const s = value.trim();
-  if (/^\d{9,11}$/.test(s)) return Number(s) * 1000;
-  return parseInstant(s);
+  return parseEpochSeconds(value) ?? parseInstant(value);
 }
 
 function firstHeader(req: WebhookRequest, names: readonly string[]): string | undefined {

@@ -6,7 +6,7 @@ import type { CallStatus, Interpretation, InterpretContext, NormalizedCall } fro
 import { normalizePhone } from '#shared/phone';
 import { CALL_SK } from '#shared/table';
 import { isPlainObject, parseJsonObject, plainObject, stringValues } from '../json.ts';
-import { parseInstant, parseSeconds, toIso } from '../time.ts';
+import { parseInstant, parseSeconds, toIso } from '#shared/time';
 import { splitTranscript, turnsFromList } from '../transcript.ts';
 import { type CallProvider, JsonMap, SafeId, eventVersion, validate } from './types.ts';
 
