@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { readSecretTimings, type SecretTimings } from '#shared/secrets';
+import { LAST_INDEX_MIGRATION_STEP } from './table-indexes.ts';
 
 /**
  * Everything a user may change without editing code, read from CDK context
@@ -42,6 +43,7 @@ import { readSecretTimings, type SecretTimings } from '#shared/secrets';
  * | certificateArn              | (none)   | ACM certificate for domainName, in the stack's region |
  * | hostedZoneId, hostedZoneName | (none)  | Route 53 zone: a DNS-validated certificate and an alias record are created |
  * | auditTrail                  | false    | a CloudTrail trail of S3 data events (reads and writes) on the bucket |
+ * | indexMigration              | (none)   | 0-5: a step of moving a deployed table to the slim GSIs (infra/table-indexes.ts, docs/deploy.md); none = slim only
  * | localInvoke                 | false    | template for `sam local invoke` only (never deploy it): see below |
  *
  * `sam local invoke --env-vars` can only override variables the template
@@ -80,6 +82,8 @@ export interface StackConfig {
   accountConcurrencyLimit: number;
   domain?: { name: string; certificateArn?: string; hostedZone?: { id: string; name: string } };
   auditTrail: boolean;
+  /** A step of the GSI migration (0-5); undefined = the final, slim indexes only. */
+  indexMigration?: number;
   localInvoke: boolean;
 }
 
@@ -221,6 +225,7 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     throw new ContextError('context certificateArn and hostedZoneId need domainName');
   }
 
+  const indexMigration = int(get, 'indexMigration', 0, LAST_INDEX_MIGRATION_STEP);
   return {
     stage,
     retention,
@@ -247,6 +252,7 @@ export function readStackConfig(source: Node | Lookup): StackConfig {
     accountConcurrencyLimit: int(get, 'accountConcurrencyLimit', 10, 100_000) ?? 1000,
     ...(domain ? { domain } : {}),
     auditTrail: bool(get, 'auditTrail'),
+    ...(indexMigration !== undefined ? { indexMigration } : {}),
     localInvoke: bool(get, 'localInvoke'),
   };
 }

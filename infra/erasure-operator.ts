@@ -6,7 +6,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledgeCompliance } from './nag.ts';
-import { TABLE_SCHEMA } from '#shared/table';
+import { LEGACY_INDEX_NAMES, TABLE_SCHEMA } from '#shared/table';
 
 /** Prefixes erasure may delete under; receipts/ is only ever written. */
 export const ERASABLE_PREFIXES = ['raw/', 'audio/'] as const;
@@ -87,8 +87,9 @@ export class ErasureOperator extends Construct {
         }),
         new PolicyStatement({
           sid: 'IndexItems',
-          actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-          resources: [table.tableArn, `${table.tableArn}/index/${TABLE_SCHEMA.indexes.byPhone.indexName}`],
+          // DescribeTable: which phone index is complete (the slim one, or the legacy one mid-migration).
+          actions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'],
+          resources: [table.tableArn, ...[TABLE_SCHEMA.indexes.byPhone.indexName, LEGACY_INDEX_NAMES.byPhone].map((name) => `${table.tableArn}/index/${name}`)],
         }),
         new PolicyStatement({
           sid: 'ReceiptKey',

@@ -3,7 +3,7 @@ import { HttpApi, HttpMethod, LogGroupLogDestination, type CfnStage } from 'aws-
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { Bucket, BlockPublicAccess, type CfnBucket, BucketEncryption, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
-import { AttributeType, BillingMode, Table, TableEncryption, type CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, type CfnKey } from 'aws-cdk-lib/aws-kms';
 import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -11,7 +11,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { TABLE_SCHEMA, TTL_ATTRIBUTE } from '#shared/table';
+import { INDEX_PROJECTION, TABLE_SCHEMA, TTL_ATTRIBUTE } from '#shared/table';
 import { SECRET_NAMES } from '#shared/config';
 import { METRIC_NAMESPACE } from '#shared/log';
 import { generatedNames, linkedSourcesOf, recordingSendersOf, secretKeysOf, sourceEntries, type Registry } from '#shared/sources';
@@ -22,6 +22,7 @@ import { WebhookSecret, secretKeyList } from './secret.ts';
 import { acknowledgeCompliance } from './nag.ts';
 import type { KeyList } from './secret-filler/fill.ts';
 import { ErasureOperator } from './erasure-operator.ts';
+import { declaredIndexes } from './table-indexes.ts';
 import { Recordings } from './recordings.ts';
 import { Observability } from './observability.ts';
 import { CustomDomain } from './domain.ts';
@@ -161,7 +162,7 @@ export class WebhooksStack extends Stack {
       reason: 'Server access logs would need a second bucket per stage; object-level auditing is done with CloudTrail data events, which the account owner enables account-wide (docs/deploy.md).',
     });
 
-    const { partitionKey, sortKey, indexes } = TABLE_SCHEMA;
+    const { partitionKey, sortKey } = TABLE_SCHEMA;
     this.table = new Table(this, 'Table', {
       partitionKey: { name: partitionKey, type: AttributeType.STRING },
       sortKey: { name: sortKey, type: AttributeType.STRING },
@@ -175,11 +176,13 @@ export class WebhooksStack extends Stack {
       timeToLiveAttribute: TTL_ATTRIBUTE,
     });
     acknowledgeCompliance(this.table, 'DynamoDBInBackupPlan', 'The table is an index rebuilt from the bucket (npm run reindex) and has point-in-time recovery for 35 days; an AWS Backup plan would add a third copy of data the bucket already holds.');
-    for (const index of Object.values(indexes)) {
+    // Slim indexes (the keys + INDEX_PROJECTION); -c indexMigration=N only while a deployed stack moves off the ALL ones.
+    for (const index of declaredIndexes(config.indexMigration)) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        ...(index.slim ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...INDEX_PROJECTION] } : { projectionType: ProjectionType.ALL }),
       });
     }
 

@@ -7,22 +7,65 @@
  *   SK = CALL                      Volubile and Synthflow calls
  *        REC#<recording_id>        a watsonx recording of a session
  *        SEG#<segment id>          an Engage Voice agent segment
- * Indexes:
- *   ByDay    GSI1PK = DAY#<yyyy-mm-dd> (UTC day the call started), GSI1SK = <startedAt>#<source>#<callId>#<SK>
- *   ByPhone  GSI2PK = PHONE#<customer E.164>,                     GSI2SK = same as GSI1SK
- *   ByReceived GSI3PK = RECEIVED#<yyyy-mm-dd> (UTC day of the delivery), GSI3SK = <receivedAt>#<source>#<callId>#<SK>
+ * Indexes (each projects the table keys, its own keys and INDEX_PROJECTION only):
+ *   ByDaySlim    GSI1PK = DAY#<yyyy-mm-dd> (UTC day the call started), GSI1SK = <startedAt>#<source>#<callId>#<SK>
+ *   ByPhoneSlim  GSI2PK = PHONE#<customer E.164>,                     GSI2SK = same as GSI1SK
+ *   ByReceivedSlim GSI3PK = RECEIVED#<yyyy-mm-dd> (UTC day of the delivery), GSI3SK = <receivedAt>#<source>#<callId>#<SK>
  *            (so a call delivered today is listed even when it started long ago)
+ * A reader finds calls on an index and reads each call by its key (docs/deploy.md, "Index costs").
+ * Tables created before these had the same keys on ByDay / ByPhone / ByReceived, projecting ALL
+ * attributes (transcripts included): LEGACY_INDEX_NAMES, read until a stack's migration drops them.
  */
 
 export const TABLE_SCHEMA = {
   partitionKey: 'PK',
   sortKey: 'SK',
   indexes: {
-    byDay: { indexName: 'ByDay', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
-    byPhone: { indexName: 'ByPhone', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
-    byReceived: { indexName: 'ByReceived', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+    byDay: { indexName: 'ByDaySlim', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+    byPhone: { indexName: 'ByPhoneSlim', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+    byReceived: { indexName: 'ByReceivedSlim', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
   },
 } as const;
+
+export type IndexRole = keyof typeof TABLE_SCHEMA.indexes;
+export const INDEX_ROLES = Object.keys(TABLE_SCHEMA.indexes) as IndexRole[];
+
+/**
+ * What every index projects beyond the keys: exactly what a listing reads from
+ * an index item (which call it belongs to, and the source for `--source`).
+ */
+export const INDEX_PROJECTION = ['source', 'callId'] as const;
+
+/** The same keys under the names they had when each index projected ALL attributes. */
+export const LEGACY_INDEX_NAMES: Readonly<Record<IndexRole, string>> = {
+  byDay: 'ByDay',
+  byPhone: 'ByPhone',
+  byReceived: 'ByReceived',
+};
+
+/** An index as DescribeTable reports it. */
+export interface IndexState {
+  IndexName?: string | undefined;
+  IndexStatus?: string | undefined;
+  Backfilling?: boolean | undefined;
+}
+
+const complete = (i: IndexState | undefined) => i?.IndexStatus === 'ACTIVE' && i.Backfilling !== true;
+
+/**
+ * The index a reader queries for a role, given the table's indexes: the slim
+ * one once it is ACTIVE and backfilled, else the legacy one (a stack part way
+ * through its migration, or an old local table), else none. A new index is
+ * never read while it backfills: it would miss calls.
+ */
+export function readableIndex(role: IndexRole, indexes: readonly IndexState[]): string | undefined {
+  const find = (name: string) => indexes.find((i) => i.IndexName === name);
+  const slim = TABLE_SCHEMA.indexes[role].indexName;
+  if (complete(find(slim))) return slim;
+  const legacy = LEGACY_INDEX_NAMES[role];
+  if (complete(find(legacy))) return legacy;
+  return undefined;
+}
 
 export const CALL_SK = 'CALL';
 
@@ -65,10 +108,14 @@ export function phonePk(e164: string): string {
   return `PHONE#${e164}`;
 }
 
-/** The same table, as a CreateTable input (used by local mode and tests). */
-export function createTableInput(tableName: string) {
-  const { partitionKey, sortKey, indexes } = TABLE_SCHEMA;
-  const attrs = [partitionKey, sortKey, ...Object.values(indexes).flatMap((i) => [i.partitionKey, i.sortKey])];
+/**
+ * The same table, as a CreateTable input (used by local mode and tests): the
+ * slim indexes, or `legacy` for a table as created before them (tests).
+ */
+export function createTableInput(tableName: string, indexes: 'slim' | 'legacy' = 'slim') {
+  const { partitionKey, sortKey } = TABLE_SCHEMA;
+  const all = Object.entries(TABLE_SCHEMA.indexes) as [IndexRole, (typeof TABLE_SCHEMA.indexes)[IndexRole]][];
+  const attrs = [partitionKey, sortKey, ...all.flatMap(([, i]) => [i.partitionKey, i.sortKey])];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
@@ -77,13 +124,15 @@ export function createTableInput(tableName: string) {
       { AttributeName: partitionKey, KeyType: 'HASH' as const },
       { AttributeName: sortKey, KeyType: 'RANGE' as const },
     ],
-    GlobalSecondaryIndexes: Object.values(indexes).map((i) => ({
-      IndexName: i.indexName,
+    GlobalSecondaryIndexes: all.map(([role, i]) => ({
+      IndexName: indexes === 'slim' ? i.indexName : LEGACY_INDEX_NAMES[role],
       KeySchema: [
         { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
         { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: indexes === 'slim'
+        ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...INDEX_PROJECTION] }
+        : { ProjectionType: 'ALL' as const },
     })),
   };
 }

@@ -4,9 +4,10 @@ import {
   GetObjectRetentionCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, PutObjectLegalHoldCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SOURCES, type Source } from '#shared/model';
-import { HOLD_ATTRIBUTE, TABLE_SCHEMA, TTL_ATTRIBUTE, callPk, phonePk } from '#shared/table';
+import { HOLD_ATTRIBUTE, LEGACY_INDEX_NAMES, TABLE_SCHEMA, TTL_ATTRIBUTE, callPk, phonePk, readableIndex } from '#shared/table';
 import { datePath, keySegment } from '#shared/keys';
 
 /**
@@ -98,9 +99,18 @@ export function refOfPk(pk: string): CallRef | undefined {
   return { source: m[1] as Source, callId: m[2] };
 }
 
-/** Every call with an item in the ByPhone index under this E.164 number. */
+/**
+ * Every call with an item in the phone index under this E.164 number: the slim
+ * index once complete, the legacy ByPhone while a stack migrates; never one
+ * still backfilling, which could miss a call and leave it unerased.
+ */
 export async function callsByPhone(store: ErasureStore, e164: string): Promise<CallRef[]> {
-  const { indexName, partitionKey } = TABLE_SCHEMA.indexes.byPhone;
+  const { partitionKey } = TABLE_SCHEMA.indexes.byPhone;
+  const table = await store.ddb.send(new DescribeTableCommand({ TableName: store.tableName }));
+  const indexName = readableIndex('byPhone', table.Table?.GlobalSecondaryIndexes ?? []);
+  if (!indexName) {
+    throw new Error(`table ${store.tableName} has no complete ${TABLE_SCHEMA.indexes.byPhone.indexName} index (nor ${LEGACY_INDEX_NAMES.byPhone}): retry when it is ACTIVE`);
+  }
   const found = new Map<string, CallRef>();
   let start: Record<string, unknown> | undefined;
   do {

@@ -1,15 +1,24 @@
 import { S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Source } from '#shared/model';
-import { TABLE_SCHEMA, callPk, dayPk, phonePk, receivedPk } from '#shared/table';
-import { parseItem, mergeItems, callKey, type CallItem, type GroupedCall } from './model.ts';
+import * as v from 'valibot';
+import { SOURCES, type Source } from '#shared/model';
+import { LEGACY_INDEX_NAMES, TABLE_SCHEMA, callPk, dayPk, phonePk, readableIndex, receivedPk, type IndexRole } from '#shared/table';
+import { parseItem, mergeItems, callKey, type GroupedCall } from './model.ts';
 
 /**
  * Reads calls back from the storage the handlers write: Query on the table's
- * key and on its ByDay / ByReceived / ByPhone indexes, never a Scan, and
- * GetObject for audio.
+ * key and on its day / received / phone indexes, never a Scan, and GetObject
+ * for audio. An index item carries only which call it belongs to
+ * (INDEX_PROJECTION); every call listed is then read whole by its key.
  */
+
+/** What a listing reads from an index item. */
+const IndexRefSchema = v.object({ source: v.picklist(SOURCES), callId: v.string() });
+type CallRef = v.InferOutput<typeof IndexRefSchema>;
+
+/** How long a reader trusts what DescribeTable said about the indexes (a migration step may drop one). */
+const INDEX_STATE_TTL_MS = 60_000;
 
 export interface CallReaderOptions {
   bucketName: string;
@@ -66,6 +75,7 @@ export class CallReader {
   readonly s3: S3Client;
   readonly ddb: DynamoDBDocumentClient;
   queries = 0;
+  private indexNames: { at: number; names: Promise<Partial<Record<IndexRole, string>>> } | undefined;
 
   constructor(opts: CallReaderOptions) {
     this.bucketName = opts.bucketName;
@@ -82,13 +92,39 @@ export class CallReader {
 
   /** Every item of one call (Query on its partition key). */
   async getCall(source: Source, callId: string): Promise<GroupedCall | undefined> {
-    const items = await this.queryAll({
+    const raw: Record<string, unknown>[] = [];
+    await this.queryPages({
       TableName: this.tableName,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey },
       ExpressionAttributeValues: { ':pk': callPk(source, callId) },
-    });
+    }, (page) => { raw.push(...page); return false; });
+    const items = raw.map(parseItem).filter((i) => i !== undefined);
     return items.length ? mergeItems(items) : undefined;
+  }
+
+  /**
+   * The index this table offers for a role (DescribeTable, cached a minute):
+   * the slim one once ACTIVE and backfilled, else its legacy ALL-projection
+   * name, else undefined (readableIndex in functions/shared/table.ts).
+   */
+  async indexFor(role: IndexRole): Promise<string | undefined> {
+    if (!this.indexNames || Date.now() - this.indexNames.at > INDEX_STATE_TTL_MS) {
+      const names = this.ddb.send(new DescribeTableCommand({ TableName: this.tableName })).then((out) => {
+        const described = out.Table?.GlobalSecondaryIndexes ?? [];
+        const roles = Object.keys(TABLE_SCHEMA.indexes) as IndexRole[];
+        return Object.fromEntries(roles.map((r) => [r, readableIndex(r, described)]));
+      });
+      this.indexNames = { at: Date.now(), names };
+      names.catch(() => { this.indexNames = undefined; });
+    }
+    return (await this.indexNames.names)[role];
+  }
+
+  private async requireIndex(role: IndexRole): Promise<string> {
+    const name = await this.indexFor(role);
+    if (name) return name;
+    throw new Error(`table ${this.tableName} has no readable ${TABLE_SCHEMA.indexes[role].indexName} index (nor ${LEGACY_INDEX_NAMES[role]}): one is still being built; retry when DescribeTable shows it ACTIVE (docs/deploy.md, "Index costs")`);
   }
 
   /** Calls newest first (by start time), each merged from all its items. */
@@ -97,47 +133,44 @@ export class CallReader {
     const order: { source: Source; callId: string }[] = [];
     const seen = new Set<string>();
     const searched: string[] = [];
-    const take = (items: CallItem[]): boolean => {
-      for (const { record } of items) {
-        const key = callKey(record.source, record.callId);
+    const take = (refs: CallRef[]): boolean => {
+      for (const ref of refs) {
+        const key = callKey(ref.source, ref.callId);
         if (seen.has(key)) continue;
         seen.add(key);
-        order.push({ source: record.source, callId: record.callId });
+        order.push(ref);
         if (order.length >= opts.limit) return true;
       }
       return false;
     };
 
     if (opts.phone !== undefined) {
-      const { partitionKey, sortKey, indexName } = TABLE_SCHEMA.indexes.byPhone;
+      const { partitionKey, sortKey } = TABLE_SCHEMA.indexes.byPhone;
       searched.push(phonePk(opts.phone));
-      await this.queryPages(this.indexQuery(indexName, partitionKey, phonePk(opts.phone), opts, opts.day ? { name: sortKey, prefix: opts.day } : undefined), take);
+      const indexName = await this.requireIndex('byPhone');
+      await this.queryRefs(this.indexQuery(indexName, partitionKey, phonePk(opts.phone), opts, opts.day ? { name: sortKey, prefix: opts.day } : undefined), take);
     } else if (opts.day) {
       searched.push(opts.day);
-      await this.walkDays(TABLE_SCHEMA.indexes.byDay, dayPk, [opts.day], opts, take);
+      await this.walkDays('byDay', dayPk, [opts.day], opts, take);
     } else {
       // The window: calls that started in those days, and calls received in them whatever their start
       // (an old export replayed today, a vendor clock far off): a call just received is always listed.
       const days = daysBack(opts.today ?? new Date(), opts.days ?? DEFAULT_DAYS);
-      searched.push(...await this.walkDays(TABLE_SCHEMA.indexes.byDay, dayPk, days, opts, take));
-      let received = true;
+      searched.push(...await this.walkDays('byDay', dayPk, days, opts, take));
       const seenReceived = new Set<string>();
-      const takeReceived = (items: CallItem[]): boolean => {
-        for (const { record } of items) {
-          const key = callKey(record.source, record.callId);
+      const takeReceived = (refs: CallRef[]): boolean => {
+        for (const ref of refs) {
+          const key = callKey(ref.source, ref.callId);
           if (seenReceived.has(key)) continue;
           seenReceived.add(key);
-          if (!seen.has(key)) { seen.add(key); order.push({ source: record.source, callId: record.callId }); }
+          if (!seen.has(key)) { seen.add(key); order.push(ref); }
           if (seenReceived.size >= opts.limit) return true;
         }
         return false;
       };
-      try {
-        await this.walkDays(TABLE_SCHEMA.indexes.byReceived, receivedPk, days, opts, takeReceived);
-      } catch (err) {
-        if (!(err instanceof Error && err.name === 'ValidationException')) throw err;
-        received = false; // a table created before the ByReceived index
-      }
+      // A table created before the received-day index has neither name: only start days are searched.
+      const received = await this.indexFor('byReceived') !== undefined;
+      if (received) await this.walkDays('byReceived', receivedPk, days, opts, takeReceived);
       const calls = (await Promise.all(order.map((c) => this.getCall(c.source, c.callId)))).filter((c) => c !== undefined);
       // Newest delivery first, so what just arrived is on top whatever its start time.
       calls.sort((a, b) => b.call.receivedAt.localeCompare(a.call.receivedAt));
@@ -153,8 +186,9 @@ export class CallReader {
   }
 
   /** Walks day partitions of an index newest first, a week of first pages at a time, until `take` has enough; returns the days searched. */
-  private async walkDays(index: { indexName: string; partitionKey: string }, pk: (day: string) => string, days: string[], opts: ListOptions, take: (items: CallItem[]) => boolean): Promise<string[]> {
-    const { partitionKey, indexName } = index;
+  private async walkDays(role: IndexRole, pk: (day: string) => string, days: string[], opts: ListOptions, take: (refs: CallRef[]) => boolean): Promise<string[]> {
+    const { partitionKey } = TABLE_SCHEMA.indexes[role];
+    const indexName = await this.requireIndex(role);
     const searched: string[] = [];
     for (let i = 0; i < days.length; i += DAY_BATCH) {
       const batch = days.slice(i, i + DAY_BATCH);
@@ -163,8 +197,8 @@ export class CallReader {
         searched.push(day);
         const result = results[j];
         if (!result) continue;
-        if (take(result.items)) return searched;
-        if (result.next && await this.queryPages({ ...this.indexQuery(indexName, partitionKey, pk(day), opts), ExclusiveStartKey: result.next }, take)) return searched;
+        if (take(result.items.map(refOf).filter((r) => r !== undefined))) return searched;
+        if (result.next && await this.queryRefs({ ...this.indexQuery(indexName, partitionKey, pk(day), opts), ExclusiveStartKey: result.next }, take)) return searched;
       }
     }
     return searched;
@@ -207,15 +241,19 @@ export class CallReader {
     return this.queryOnce(this.indexQuery(indexName, pkName, pk, opts));
   }
 
-  private async queryOnce(input: QueryCommandInput): Promise<{ items: CallItem[]; next: Record<string, unknown> | undefined }> {
+  private async queryOnce(input: QueryCommandInput): Promise<{ items: Record<string, unknown>[]; next: Record<string, unknown> | undefined }> {
     this.queries++;
     const out = await this.ddb.send(new QueryCommand(input));
-    const items = (out.Items ?? []).map(parseItem).filter((i) => i !== undefined);
-    return { items, next: out.LastEvaluatedKey };
+    return { items: out.Items ?? [], next: out.LastEvaluatedKey };
+  }
+
+  /** Pages through an index query, handing `take` the calls its items belong to. */
+  private async queryRefs(input: QueryCommandInput, take: (refs: CallRef[]) => boolean): Promise<boolean> {
+    return this.queryPages(input, (items) => take(items.map(refOf).filter((r) => r !== undefined)));
   }
 
   /** Pages through a query until `take` says it has enough; true when it did. */
-  private async queryPages(input: QueryCommandInput, take: (items: CallItem[]) => boolean): Promise<boolean> {
+  private async queryPages(input: QueryCommandInput, take: (items: Record<string, unknown>[]) => boolean): Promise<boolean> {
     let next: Record<string, unknown> | undefined;
     do {
       const page = await this.queryOnce({ ...input, ...(next ? { ExclusiveStartKey: next } : {}) });
@@ -224,10 +262,9 @@ export class CallReader {
     } while (next);
     return false;
   }
+}
 
-  private async queryAll(input: QueryCommandInput): Promise<CallItem[]> {
-    const items: CallItem[] = [];
-    await this.queryPages(input, (page) => { items.push(...page); return false; });
-    return items;
-  }
+function refOf(item: Record<string, unknown>): CallRef | undefined {
+  const parsed = v.safeParse(IndexRefSchema, item);
+  return parsed.success ? parsed.output : undefined;
 }

@@ -187,10 +187,11 @@ describe('data', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
         KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }, { AttributeName: sortKey, KeyType: 'RANGE' }],
+        // Slim: the keys plus what a listing reads, never the transcripts (docs/deploy.md, "Index costs").
         GlobalSecondaryIndexes: Object.values(indexes).map((i) => ({
           IndexName: i.indexName,
           KeySchema: [{ AttributeName: i.partitionKey, KeyType: 'HASH' }, { AttributeName: i.sortKey, KeyType: 'RANGE' }],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['source', 'callId'] },
         })),
       },
     });
@@ -201,7 +202,7 @@ describe('data', () => {
   it('adds Object Lock, expirations and other lifecycle days from context', () => {
     const t = synthVariant({ objectLockDays: 400, objectLockMode: 'COMPLIANCE', audioExpirationDays: 365, rawTransitionDays: 60, noncurrentVersionExpirationDays: 7 });
     t.hasResourceProperties('AWS::S3::Bucket', {
-      ObjectLockEnabled: true,
+      ObjectLockEnabled: Match.absent(),
       ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } } },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
