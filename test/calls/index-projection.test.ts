@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, inject } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA, LEGACY_INDEX_NAMES, dayPk, readableIndex, type IndexState } from '#shared/table';
-import { main, type Io } from '../../scripts/calls.ts';
+import { main, type Io } from '../../lib/commands/calls.ts';
 import { CallReader } from '../../lib/calls/reader.ts';
 import { ddb } from '../support/storage.ts';
 import { legacyAndSlimTables } from '../support/index-tables.ts';

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInbox } from '../../local/inbox/index.ts';
+import { createInbox } from '../../lib/inbox/index.ts';
 import { legacyAndSlimTables } from '../support/index-tables.ts';
 import { configureHandlers, scenario, invoke } from '../calls/support.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { indexSizes, itemBytes, valueBytes } from '../../scripts/index-sizes.ts';
+import { indexSizes, itemBytes, valueBytes } from '../../lib/commands/index-sizes.ts';
 
 /**
  * The item-size arithmetic behind `npm run index-sizes` (docs/deploy.md,
