@@ -1,6 +1,8 @@
 import { describe, it, expect, beforeAll, inject } from 'vitest';
+import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLE_SCHEMA, LEGACY_INDEX_NAMES, dayPk, readableIndex, type IndexState } from '#shared/table';
+import { randomUUID } from 'node:crypto';
+import { TABLE_SCHEMA, LEGACY_INDEX_NAMES, createTableInput, dayPk, readableIndex, type IndexState } from '#shared/table';
 import { main, type Io } from '../../lib/commands/calls.ts';
 import { CallReader } from '../../lib/calls/reader.ts';
 import { ddb } from '../support/storage.ts';
@@ -29,11 +31,12 @@ function envFor(tableName: string): Record<string, string | undefined> {
   };
 }
 
-async function run(tableName: string, ...argv: string[]): Promise<{ code: number; out: string }> {
+async function run(tableName: string, ...argv: string[]): Promise<{ code: number; out: string; err?: string }> {
   const out: string[] = [];
-  const io: Io = { out: (t) => out.push(t), err: () => {} };
+  const err: string[] = [];
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t) };
   const code = await main(argv, io, envFor(tableName));
-  return { code, out: out.join('\n') };
+  return { code, out: out.join('\n'), ...(code ? { err: err.join('\n') } : {}) };
 }
 
 beforeAll(async () => {
@@ -114,5 +117,28 @@ describe('which index a reader queries', () => {
       const reader = new CallReader({ bucketName: process.env.BUCKET_NAME ?? '', tableName: table, ddb });
       expect([await reader.indexFor('byDay'), await reader.indexFor('byPhone'), await reader.indexFor('byReceived')]).toEqual(names);
     }
+  });
+});
+
+describe('a table whose index for a listing is not complete', () => {
+  it('refuses the listing and says which index to wait for, instead of listing from nothing; a table without the received-day index lists by start day and says so', async () => {
+    const bare = `bare-${randomUUID()}`;
+    const { GlobalSecondaryIndexes, AttributeDefinitions, ...keysOnly } = createTableInput(bare, 'legacy');
+    const received = `no-received-${randomUUID()}`;
+    const noReceived = { ...createTableInput(received, 'legacy'), GlobalSecondaryIndexes: GlobalSecondaryIndexes.slice(0, 2), AttributeDefinitions: AttributeDefinitions.slice(0, 6) };
+    for (const input of [{ ...keysOnly, AttributeDefinitions: AttributeDefinitions.slice(0, 2) }, noReceived]) {
+      await ddb.send(new CreateTableCommand(input));
+      await waitUntilTableExists({ client: ddb, maxWaitTime: 60, minDelay: 0.05, maxDelay: 1 }, { TableName: input.TableName });
+    }
+    const refused = await run(bare, 'list', '--day', s.day);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/no readable ByDaySlim index \(nor ByDay\)/);
+    const phone = await run(bare, 'list', '--phone', '+33612345678');
+    expect(phone.err).toMatch(/no readable ByPhoneSlim index \(nor ByPhone\)/);
+
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await main(['list'], { out: (t) => out.push(t), err: (t) => err.push(t) }, envFor(received))).toBe(0);
+    expect(err.join('\n')).toMatch(/this table has no ByReceived index/);
   });
 });
