@@ -1,4 +1,5 @@
 import { webhookHandler } from '#shared/handler';
+import type { Settings } from '#shared/config';
 import { requireSomeCheck } from '#shared/auth';
 import { createStorage, createStorageClients } from '#shared/storage';
 import { sha256Hex } from '#shared/keys';
@@ -8,6 +9,7 @@ import { parseMultipart, requireMultipart } from './multipart.ts';
 import { audioIdOf, audioKeyFor, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
 import { interpretMetadata, recordingDigest } from './interpret.ts';
+import { warmAudioPath } from './warm.ts';
 
 const storage = createStorage(createStorageClients());
 
@@ -17,7 +19,9 @@ const storage = createStorage(createStorageClients());
  * a WAV → store (WAV, then the metadata bytes as the raw archive, then the
  * index, best effort) → 200. See README.md in this folder.
  */
-export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST'], sourceOf: () => 'watsonx' }, async ({ req, log, settings, secrets }) => {
+const warm = (settings: Settings, deployed: boolean) => [() => storage.warm(settings, { connect: deployed }), warmAudioPath];
+
+export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST'], sourceOf: () => 'watsonx', warm }, async ({ req, log, settings, secrets }) => {
   const keys = watsonxKeys(await secrets());
   requireSomeCheck('watsonx', keys.length > 0, WATSONX_AUTH_VARIABLES);
   // Verify, then parse: nothing in the body is read for a request that is not authenticated.
@@ -53,5 +57,5 @@ export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST']
   return { source: 'watsonx', outcome: result.outcome, previous: key.previous ? [key.name] : [], body: { callId: meta.session_id, sessionId: meta.session_id, recordingId: meta.recording_id, audioKey } };
 });
 
-// Init waits for the first secret fetch (AWS), so the first request does not.
+// Init waits for the first secret fetch (AWS) and the warm-up, so the first request does not.
 await handler.ready;

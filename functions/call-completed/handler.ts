@@ -2,8 +2,9 @@ import { webhookHandler } from '#shared/handler';
 import { NotFound, UnsupportedMediaType } from '#shared/errors';
 import type { WebhookRequest } from '#shared/request';
 import { createStorage, createStorageClients } from '#shared/storage';
-import { createQueueClient, queueRecordings } from '#shared/recording-queue';
-import { PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
+import { alongside, createQueueClient, queueRecordings, warmQueue } from '#shared/recording-queue';
+import type { Settings } from '#shared/config';
+import { PROVIDERS, PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
 
 /**
  * POST /call-completed/<provider>: the registry's call-completed sources (Volubile, Synthflow, Vapi).
@@ -51,22 +52,28 @@ function requireJson(req: WebhookRequest): void {
   throw new UnsupportedMediaType(`content type ${type ?? 'is malformed'}${type ? ' is not accepted' : ''}: send application/json`);
 }
 
+function readDelivery(provider: CallProvider, body: Buffer, settings: Settings, receivedAt: Date) {
+  const ctx = { engageTimeZone: settings.engageTimeZone, defaultPhoneRegion: settings.defaultPhoneRegion, receivedAt };
+  return provider.read ? provider.read(body, ctx) : provider.interpret(body, ctx);
+}
+
 export const handler = webhookHandler(
   {
     name: 'call-completed',
     methods: ['POST'],
     sourceOf: (req) => findProvider(providerName(req))?.source ?? 'call-completed',
+    warm: (settings, deployed) => [
+      () => storage.warm(settings, { connect: deployed }),
+      () => warmQueue(queue, settings.recordingsQueueUrl),
+      // Each interpreter once, on a body its schema refuses: its validators are compiled before the first caller.
+      ...[...PROVIDERS.values()].map((p) => () => readDelivery(p, Buffer.from('{}'), settings, new Date())),
+    ],
   },
   async ({ req, log, settings, secrets }) => {
     const provider = providerFor(req);
     requireJson(req);
     const previous = provider.authenticate(req, await secrets());
-    const ctx = {
-      engageTimeZone: settings.engageTimeZone,
-      defaultPhoneRegion: settings.defaultPhoneRegion,
-      receivedAt: req.receivedAt,
-    };
-    const read = provider.read ? provider.read(req.body, ctx) : provider.interpret(req.body, ctx);
+    const read = readDelivery(provider, req.body, settings, req.receivedAt);
     // The archive keeps the sender's content type; none sent means JSON was accepted.
     const raw = { bytes: req.body, contentType: req.headers['content-type']?.trim() || 'application/json', extension: 'json' };
     if ('notACall' in read) {
@@ -86,11 +93,13 @@ export const handler = webhookHandler(
     }
     const { sk, version } = read;
     const call = provider.withApiRecordings ? provider.withApiRecordings(read.call, await secrets()) : read.call;
-    const result = await storage.store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log);
-    await queueRecordings(queue, settings.recordingsQueueUrl, result.outcome, call, sk, log);
+    const result = await alongside(
+      storage.store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log),
+      queueRecordings(queue, settings.recordingsQueueUrl, call, sk, log),
+    );
     return { source: provider.source, outcome: result.outcome, previous, body: { source: provider.source, callId: call.callId } };
   },
 );
 
-// Init waits for the first secret fetch (AWS), so the first request does not.
+// Init waits for the first secret fetch (AWS) and the warm-up, so the first request does not.
 await handler.ready;

@@ -1,6 +1,6 @@
 import { webhookHandler } from '#shared/handler';
 import { createStorage, createStorageClients } from '#shared/storage';
-import { createQueueClient, queueRecordings } from '#shared/recording-queue';
+import { alongside, createQueueClient, queueRecordings, warmQueue } from '#shared/recording-queue';
 import { authenticateEngage } from './auth.ts';
 import { rawPayload } from './parse.ts';
 import { DERIVED_ID_PREFIX, UII_HINT, interpretEngage } from './interpret.ts';
@@ -14,7 +14,17 @@ const queue = createQueueClient();
  * authenticate → archive form of the request → interpret → store → respond.
  */
 export const handler = webhookHandler(
-  { name: 'engage-voice', methods: ['GET', 'POST'], sourceOf: () => 'engage-voice' },
+  {
+    name: 'engage-voice',
+    methods: ['GET', 'POST'],
+    sourceOf: () => 'engage-voice',
+    warm: (settings, deployed) => [
+      () => storage.warm(settings, { connect: deployed }),
+      () => warmQueue(queue, settings.recordingsQueueUrl),
+      // The interpreter once, on a body it refuses: its validators are compiled before the first caller.
+      () => interpretEngage(Buffer.from('{}'), 'application/json', { ...settings, receivedAt: new Date() }),
+    ],
+  },
   async ({ req, log, settings, secrets }) => {
     const previous = authenticateEngage(req, await secrets());
     const raw = rawPayload(req);
@@ -23,8 +33,10 @@ export const handler = webhookHandler(
       defaultPhoneRegion: settings.defaultPhoneRegion,
       receivedAt: req.receivedAt,
     });
-    const result = await storage.store(settings, { call, sk, raw, version, receivedAt: req.receivedAt }, log);
-    await queueRecordings(queue, settings.recordingsQueueUrl, result.outcome, call, sk, log);
+    const result = await alongside(
+      storage.store(settings, { call, sk, raw, version, receivedAt: req.receivedAt }, log),
+      queueRecordings(queue, settings.recordingsQueueUrl, call, sk, log),
+    );
     return {
       source: 'engage-voice',
       outcome: result.outcome,
@@ -38,5 +50,5 @@ export const handler = webhookHandler(
   },
 );
 
-// Init waits for the first secret fetch (AWS), so the first request does not.
+// Init waits for the first secret fetch (AWS) and the warm-up, so the first request does not.
 await handler.ready;

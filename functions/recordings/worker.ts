@@ -34,6 +34,9 @@ const Message = v.object({
   recordingId: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
 });
 
+/** How long a message that found no index item waits before its one second look. */
+export const INDEX_SETTLE_SECONDS = 5;
+
 function parseMessage(body: string): RecordingMessage | undefined {
   try {
     const parsed = v.safeParse(Message, JSON.parse(body));
@@ -66,6 +69,13 @@ async function handleOne(record: SQSRecord, w: WorkerDeps): Promise<boolean> {
       rlog.metric('RecordingArchived', [{ Source: m.source }, {}]);
       rlog.metric('RecordingBytes', { Source: m.source }, result.bytes, MetricUnit.Bytes);
       rlog.info('recording archived', { s3Key: result.s3Key, bytes: result.bytes, contentType: result.contentType, adopted: result.adopted, ms: Date.now() - started });
+    } else if (result.kind === 'gone' && attempt === 1) {
+      // Queued beside the index write (shared/recording-queue.ts): the item may not be written yet. Look once more,
+      // after the longest an index write takes (three attempts of at most 1 s, shared/storage.ts).
+      const seconds = Math.min(INDEX_SETTLE_SECONDS, w.retryDelays[0] ?? INDEX_SETTLE_SECONDS);
+      rlog.info('recording not in the index yet; looking again', { why: result.why, seconds });
+      await w.delay(record.receiptHandle, seconds).catch((e: unknown) => rlog.error('could not set the retry delay', errorFields(e)));
+      return false;
     } else {
       rlog.info(result.kind === 'already' ? 'recording already archived' : 'recording no longer in the index', result.kind === 'gone' ? { why: result.why } : {});
     }

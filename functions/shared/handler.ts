@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { HttpError, MethodNotAllowed, ServiceUnavailable } from './errors.ts';
 import { decodeEvent, type WebhookRequest } from './request.ts';
-import { type Dimensions, type Logger, MetricUnit, errorFields, logger, takeColdStart } from './log.ts';
+import { type Dimensions, type Logger, MetricUnit, countColdStart, errorFields, logger, takeColdStart } from './log.ts';
 import { readSettings, type CredentialName, type Settings, type Secrets } from './config.ts';
 import { createSecretsProvider, type SecretsProvider } from './secrets.ts';
+import { warmParsers, warmUp } from './warm.ts';
 import type { Outcome } from './storage.ts';
 
 /**
@@ -40,6 +41,12 @@ export interface HandlerOptions {
   methods: readonly string[];
   /** Metrics/log label for a request rejected before its source is known. */
   sourceOf?: (req: WebhookRequest) => string;
+  /**
+   * First-use work to do during init rather than in the first request (./warm.ts):
+   * given the settings when they are valid, and whether this is the deployed configuration
+   * (SECRET_ARN set). Writes nothing; a failure is ignored.
+   */
+  warm?: (settings: Settings, deployed: boolean) => readonly (() => unknown)[];
 }
 
 const METRIC_OF: Record<Outcome | 'not-a-call', string> = {
@@ -67,8 +74,9 @@ let secrets: SecretsProvider | undefined;
 
 /**
  * In AWS (SECRET_ARN set) the first secret fetch starts when the handler is
- * built, and its composition root awaits `ready` at top level, so the
- * execution environment's init waits for it, not the first request. A failed
+ * built, beside the warm-up (warmInit), and its composition root awaits
+ * `ready` at top level, so the execution environment's init waits for both,
+ * not the first request. A failed
  * or invalid fetch never fails the init: the first request retries it, and
  * answers 503 if it fails again.
  */
@@ -83,6 +91,18 @@ function startSecrets(): Promise<void> {
   }
 }
 
+/** Reading the settings once during init also loads ICU's time-zone data (the Engage Voice zone is validated). */
+async function warmInit(opts: HandlerOptions): Promise<void> {
+  countColdStart(opts.name);
+  let valid: Settings;
+  try {
+    valid = readSettings();
+  } catch {
+    return; // every request answers the configuration error itself
+  }
+  await warmUp([() => warmParsers(valid.defaultPhoneRegion), ...(opts.warm?.(valid, Boolean(process.env.SECRET_ARN?.trim())) ?? [])]);
+}
+
 /** Test seam: forget configuration read from the environment, as a new cold start would. */
 export function resetConfiguration(): void {
   settings = undefined;
@@ -90,7 +110,7 @@ export function resetConfiguration(): void {
 }
 
 export function webhookHandler(opts: HandlerOptions, run: (inv: Invocation) => Promise<Accepted>): LambdaHandler & { ready: Promise<void> } {
-  const ready = startSecrets();
+  const ready = Promise.all([startSecrets(), warmInit(opts)]).then(() => undefined);
   const handle: LambdaHandler = async (event, context) => {
     const started = Date.now();
     // Correlation id = API Gateway's request id, the id of the access log line too.

@@ -144,16 +144,25 @@ export function metric(
 }
 
 let coldStart = true;
+let coldStartCounted = false;
 
 /**
- * True for the first invocation of this execution environment (module
- * instance), which also emits Powertools' `ColdStart` metric, dimensioned
- * by function name as Powertools' own captureColdStartMetric does.
+ * Powertools' `ColdStart` metric, once per execution environment (module
+ * instance), dimensioned by function name as its captureColdStartMetric does.
+ * The handlers count it during init (handler.ts), so the first request does
+ * not pay for the first metric record; takeColdStart counts it otherwise.
  */
+export function countColdStart(functionName: string): void {
+  if (coldStartCounted) return;
+  coldStartCounted = true;
+  metric('ColdStart', { function_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? functionName });
+}
+
+/** True for the first invocation of this execution environment (its log line says `cold_start: true`). */
 export function takeColdStart(functionName: string): boolean {
   if (!coldStart) return false;
   coldStart = false;
-  metric('ColdStart', { function_name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? functionName });
+  countColdStart(functionName);
   return true;
 }
 

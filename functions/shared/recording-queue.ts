@@ -1,7 +1,7 @@
 import { SQSClient, SendMessageBatchCommand, ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { NormalizedCall, Source } from './model.ts';
-import type { Outcome } from './storage.ts';
 import { type Logger, errorFields } from './log.ts';
+import { unsent } from './warm.ts';
 
 /**
  * The one seam between a stored delivery and the recordings worker
@@ -47,20 +47,23 @@ export async function sendRecordingMessages(client: SQSClient, queueUrl: string,
 }
 
 /**
- * After a delivery is stored (or answered as a duplicate: its first enqueue may
- * have failed), queue its linked recordings. Never throws: a failed enqueue is
- * logged and counted, the webhook is answered as stored, and
- * the index keeps the recording without a copy (`npm run recordings -- --missing` queues it again).
+ * Queues a delivery's linked recordings. The webhook sends it beside the
+ * storage writes (`alongside`), not after them: one round trip fewer for the
+ * caller, so a message can reach the worker before its index item is written,
+ * or for an event that turns out stale; the worker looks once more before it
+ * lets such a message go (functions/recordings/worker.ts). A duplicate is
+ * queued again (its first enqueue may have failed). Never throws: a failed
+ * enqueue is logged and counted, the webhook is answered as stored, and the
+ * index keeps the recording without a copy (`npm run recordings -- --missing` queues it again).
  */
 export async function queueRecordings(
   client: SQSClient,
   queueUrl: string | undefined,
-  outcome: Outcome,
   call: Pick<NormalizedCall, 'source' | 'callId' | 'recordings'>,
   sk: string,
   log: Logger,
 ): Promise<number> {
-  if (!queueUrl || outcome === 'stale') return 0;
+  if (!queueUrl) return 0;
   const messages = recordingMessages(call, sk);
   if (messages.length === 0) return 0;
   try {
@@ -71,6 +74,19 @@ export async function queueRecordings(
     log.metric('RecordingEnqueueFailed', [{ Source: call.source }, {}], messages.length);
     return 0;
   }
+}
+
+/** The store's result once the enqueue beside it has settled too: nothing is left in flight when the webhook answers. */
+export async function alongside<T>(stored: Promise<T>, queued: Promise<number>): Promise<T> {
+  const [result] = await Promise.allSettled([stored, queued]);
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
+/** During init: one batch send through the SDK's pipeline, not sent (`unsent`), so the first caller does not pay its first use. */
+export async function warmQueue(client: SQSClient, queueUrl: string | undefined): Promise<void> {
+  if (!queueUrl) return;
+  await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '0', MessageBody: '{}' }] }), unsent()).catch(() => undefined);
 }
 
 /** The worker's backoff: the message becomes visible again (a retry) after `seconds`. */

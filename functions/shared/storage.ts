@@ -8,6 +8,7 @@ import { callDay, rawKeyFor, sha256Hex } from './keys.ts';
 import { fitRecord, type IndexValue } from './item-fit.ts';
 import { isValidE164 } from './phone.ts';
 import { type Logger, errorFields } from './log.ts';
+import { unsent } from './warm.ts';
 
 /**
  * S3 is the system of record, DynamoDB the index: every accepted body is in S3
@@ -247,7 +248,16 @@ export interface Storage {
   putIndexFitted(target: StorageTarget, record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, log?: Logger): Promise<Outcome>;
   archiveOnly(target: StorageTarget, d: ArchiveOnly, log: Logger): Promise<{ rawS3Key: string }>;
   store(target: StorageTarget, d: Delivery, log: Logger, opts?: StoreOptions): Promise<StoreResult>;
+  warm(target: StorageTarget, opts: WarmOptions): Promise<void>;
 }
+
+export interface WarmOptions {
+  /** Also one real read (of a key no item has), which opens the DynamoDB connection: in AWS only. */
+  connect: boolean;
+}
+
+/** A key no index item has (every PK starts CALL#): what the warm-up reads. */
+export const WARM_UP_KEY = { [TABLE_SCHEMA.partitionKey]: 'WARM-UP', [TABLE_SCHEMA.sortKey]: 'WARM-UP' } as const;
 
 /** The store over the clients it is given (see createStorageClients). */
 export function createStorage({ s3, ddb }: StorageClients): Storage {
@@ -370,5 +380,30 @@ export function createStorage({ s3, ddb }: StorageClients): Storage {
     }
   }
 
-  return { putObject, putIndex, putIndexFitted, archiveOnly, store };
+  /**
+   * During init: each kind of request the store sends goes through the SDK's
+   * pipeline once without being sent (endpoint rules, schemas, credentials,
+   * SigV4 are first-use work that would otherwise land on the first caller).
+   * With `connect`, the consistent GetItem is real: it opens the DynamoDB
+   * connection before the first request. Never throws, writes nothing.
+   */
+  async function warm(target: StorageTarget, opts: WarmOptions): Promise<void> {
+    const body = new Uint8Array(1);
+    await Promise.allSettled([
+      s3.send(new PutObjectCommand({
+        Bucket: target.bucketName, Key: 'warm-up', Body: body, ContentType: 'application/json', ContentLength: body.byteLength,
+        Metadata: { 'received-at': new Date(0).toISOString() }, IfNoneMatch: '*',
+      }), unsent()),
+      ddb.send(new PutCommand({
+        TableName: target.tableName, Item: { ...WARM_UP_KEY, version: 0, digest: '' },
+        ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': TABLE_SCHEMA.partitionKey },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }), unsent()),
+      ddb.send(new GetCommand({
+        TableName: target.tableName, Key: WARM_UP_KEY, ConsistentRead: true, ProjectionExpression: '#d', ExpressionAttributeNames: { '#d': 'digest' },
+      }), opts.connect ? { abortSignal: AbortSignal.timeout(DDB_TIMEOUTS.requestTimeout) } : unsent()),
+    ]);
+  }
+
+  return { putObject, putIndex, putIndexFitted, archiveOnly, store, warm };
 }

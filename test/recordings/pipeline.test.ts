@@ -352,11 +352,38 @@ describe('recordings: copied into the bucket after the delivery is stored', () =
     await back.stop();
   });
 
+  it('a message that reaches the worker before its index item is written is looked at again, not dropped, and the recording is copied', async () => {
+    // The webhook queues beside its index write, so this order is real; here it is forced: the message first.
+    const link = path(vendor, 'wav', serve(WAV));
+    const callId = freshSynthflowCallId();
+    const recordingId = `url-${sha256(Buffer.from(new URL(link).href)).slice(0, 24)}`;
+    const { createQueueClient, sendRecordingMessages } = await import('#shared/recording-queue');
+    await sendRecordingMessages(createQueueClient(), queues.url('recordings'), [{ source: 'synthflow', callId, sk: 'CALL', recordingId }]);
+    const early = await eventually(async () => logs.lines.find((l) => l.callId === callId && l.message === 'recording not in the index yet; looking again'), 10_000, 'the first look');
+    expect(early).toMatchObject({ attempt: 1, why: 'item_missing', seconds: 1 });
+    await deliverSynthflow(link, callId);
+    await expectArchived('synthflow', callId, 'CALL', WAV, 'audio/wav', 'wav');
+    // The early message came back for its second look (archived it, or found the delivery's own message had).
+    const second = await eventually(async () => logs.lines.find((l) => l.correlation_id === early.correlation_id && l.attempt === 2), 10_000, 'the second look');
+    expect(['recording archived', 'recording already archived']).toContain(second.message);
+  });
+
+  it('a message whose index item never appears is let go after its second look, not sent to the dead-letter queue', async () => {
+    const callId = freshSynthflowCallId();
+    const deadBefore = queues.counts('recordings-dlq');
+    const { createQueueClient, sendRecordingMessages } = await import('#shared/recording-queue');
+    await sendRecordingMessages(createQueueClient(), queues.url('recordings'), [{ source: 'synthflow', callId, sk: 'CALL', recordingId: 'url-000000000000000000000000' }]);
+    const last = await eventually(async () => logs.lines.find((l) => l.callId === callId && l.message === 'recording no longer in the index'), 10_000, 'the second look');
+    expect(last).toMatchObject({ attempt: 2, why: 'item_missing' });
+    expect(logs.lines.filter((l) => l.callId === callId && l.message === 'recording no longer in the index')).toHaveLength(1);
+    expect(queues.counts('recordings-dlq')).toEqual(deadBefore);
+  });
+
   it('the webhook answer does not depend on the queue: with the queue gone the delivery is still stored (and the miss is counted)', async () => {
     // The SDK endpoint is the local queue; a queue URL it does not know is refused like a deleted queue.
     const { createQueueClient, queueRecordings } = await import('#shared/recording-queue');
     const { Logger } = await import('#shared/log');
-    const count = await queueRecordings(createQueueClient(), `${queues.endpoint}/000000000000/deleted`, 'stored',
+    const count = await queueRecordings(createQueueClient(), `${queues.endpoint}/000000000000/deleted`,
       { source: 'synthflow', callId: 'c1', recordings: [{ id: 'r1', sourceUrl: 'https://example.com/a.wav', contentType: 'audio/wav' }] }, 'CALL', new Logger({}));
     expect(count).toBe(0);
     expect(logs.metrics('RecordingEnqueueFailed').length).toBeGreaterThanOrEqual(1);
