@@ -19,6 +19,9 @@ export interface ProxiedRequest {
   seq: number;
   /** Position when its response was relayed (undefined while in flight). */
   respondedSeq?: number;
+  /** performance.now() when the request body had arrived, and when its response was relayed (the bench's storage wait). */
+  arrivedAt: number;
+  respondedAt?: number;
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
@@ -76,7 +79,7 @@ export async function startHttpProxy(upstream: () => string, holdMs = 0): Promis
       const body = Buffer.concat(chunks);
       const method = req.method ?? 'GET';
       const path = req.url ?? '/';
-      const seen: ProxiedRequest = { seq: ++sequence, method, path, headers: req.headers, operation: operationOf(method, path, req.headers), body };
+      const seen: ProxiedRequest = { seq: ++sequence, arrivedAt: performance.now(), method, path, headers: req.headers, operation: operationOf(method, path, req.headers), body };
       requests.push(seen);
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -86,15 +89,18 @@ export async function startHttpProxy(upstream: () => string, holdMs = 0): Promis
         upRes.on('end', () => {
           void (async () => {
             let out: ProxiedResponse = { status: upRes.statusCode ?? 502, headers: upRes.headers, body: Buffer.concat(upChunks) };
+            // A rewrite emulates the server (a feature it lacks): it runs during the hold, not after it.
+            const held = proxy.holdMs > 0 ? sleep(proxy.holdMs) : undefined;
             if (proxy.rewrite) out = await proxy.rewrite(seen, out);
             if (proxy.stallResponse?.(seen)) {
               seen.stalled = true;
               res.once('close', () => { inFlight -= 1; });
               return;
             }
-            if (proxy.holdMs > 0) await sleep(proxy.holdMs);
+            await held;
             inFlight -= 1;
             seen.respondedSeq = ++sequence;
+            seen.respondedAt = performance.now();
             res.writeHead(out.status, forwardable(out.headers, out.body.length));
             res.end(out.body);
           })().catch(() => { inFlight -= 1; res.destroy(); });

@@ -106,8 +106,11 @@ describe('IBM sample peer', () => {
 describe('round-trip and JWT tables', () => {
   it('one row per measured delivery and per library, with the ratio column', () => {
     const cfg = configFor(['--quick']);
-    const trips = roundTripTable([{ source: 'Volubile', kind: 'new', waitMs: 55, floorMs: 50, s3Requests: 1, dynamoRequests: 'PutItem', statuses: [200] }], cfg);
-    expect(trips.rows).toEqual([['Volubile', 'new', expect.any(String), expect.any(String), '1.10×', '1', 'PutItem', '200']]);
+    const trips = roundTripTable([{
+      source: 'Volubile', kind: 'new', waitMs: 55, floorMs: 50, invocationMs: 72, floorCallMs: 60, s3Requests: 1, dynamoRequests: 'PutItem', sqsRequests: 1, statuses: [200],
+    }], cfg);
+    expect(trips.rows).toEqual([['Volubile', 'new', expect.any(String), expect.any(String), '1.10×', expect.any(String), expect.any(String), '1.20×', '1', 'PutItem', '1', '200']]);
+    expect(trips.columns).toHaveLength(trips.rows[0]?.length ?? 0);
     const t = { name: 'jose (current)', ms: 0.1, rounds: [0.1], cpuMs: 0.05 };
     const jwt = jwtTable([{ name: 'jose (current)', warm: t, bundleBytes: 14_000, importMs: 3 }], cfg);
     expect(jwt.rows[0]?.[0]).toBe('jose (current)');
