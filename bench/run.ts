@@ -24,7 +24,7 @@ import { endToEnd, type Delivery } from './e2e.ts';
 import { hotPath, importHandler, quietLogs, stubStorage, type HotCase, type HotResult } from './hot.ts';
 import {
   ROOT, benchEnv, engageEvent, engagePayload, largestAcceptedAudioBytes, mulawAudio, synthflowEvent, synthflowPayload,
-  uniqueId, uniqueUii, volubileEvent, volubilePayload, watsonxEventWithJwt, watsonxJwt, MULAW_BYTES_PER_SECOND, BENCH_SECRETS,
+  uniqueId, uniqueUii, vapiEvent, vapiPayload, volubileEvent, volubilePayload, watsonxEventWithJwt, watsonxJwt, MULAW_BYTES_PER_SECOND, BENCH_SECRETS,
 } from './lib/events.ts';
 import { fmtBytes, fmtMs, fmtRatio, ratio, verdict } from './lib/stats.ts';
 import { machineInfo, renderConsole, renderMarkdown, type Report, type Table, type TargetLine } from './lib/report.ts';
@@ -140,7 +140,7 @@ export async function main(argv: readonly string[]): Promise<Report> {
     if (!coldBase || !coldAwsBase) throw new Error('no baseline cold start');
     tables.push({
       title: '2b. First invocation after a cold start vs the next one (AWS configuration)',
-      note: `The same fresh processes as above (AWS configuration), which also wait like one: S3 behind a proxy holding each response ${S3_HOLD_MS} ms, DynamoDB ${DYNAMODB_HOLD_MS} ms (answering a failed conditional put with the stored item, as DynamoDB does), Secrets Manager ${SECRETS_HOLD_MS} ms. First = the first event served after the import (SDK clients' first use, connections, the secret fetch); warm = the same event served again right after by the same process. Both are duplicates of the discarded first run, so they do the same storage work. Median of ${cfg.coldRuns}.`,
+      note: `The same fresh processes as above (AWS configuration), which also wait like one: S3 behind a proxy holding each response ${S3_HOLD_MS} ms, DynamoDB ${DYNAMODB_HOLD_MS} ms (answering a failed conditional put with the stored item, as DynamoDB does), Secrets Manager ${SECRETS_HOLD_MS} ms. First = the first event served after the import, whose init already fetched the secret and warmed the request path (functions/shared/warm.ts); warm = the same event served again right after by the same process. Both are duplicates of the discarded first run, so they do the same storage work. Median of ${cfg.coldRuns}.`,
       columns: ['Function', 'First invocation', 'Warm invocation', 'First ÷ warm'],
       rows: coldAws.map((c) => [c.name, fmtMs(c.firstResponseMs), fmtMs(c.secondResponseMs), fmtRatio(ratio(c.firstResponseMs, c.secondResponseMs))]),
     });
@@ -151,7 +151,7 @@ export async function main(argv: readonly string[]): Promise<Report> {
     }
     tables.push({
       title: '2. Cold start',
-      note: `A fresh \`node ${LAMBDA_NODE_OPTIONS.join(' ')}\` process per run (the stack sets NODE_OPTIONS=--enable-source-maps): module load = \`import()\` of the bundle; first response = the first event served, against the embedded S3 and DynamoDB (in the parent process). Two configurations, ${cfg.coldRuns} runs each (median), interleaved across bundles, the first run of each discarded: **AWS** = SECRET_ARN set and no secret in the environment, as the stack deploys it, so the first request also loads the Secrets Manager client and fetches the secret (from a stand-in on 127.0.0.1; ${secretFetches} fetches); **local** = secrets in the environment (\`npm start\`, sam local). Module load does not depend on the configuration (configuration is read on the first request); the target is judged on the AWS runs. Baseline: a bundle that only constructs S3Client + DynamoDBDocumentClient and answers without using them.`,
+      note: `A fresh \`node ${LAMBDA_NODE_OPTIONS.join(' ')}\` process per run (the stack sets NODE_OPTIONS=--enable-source-maps): module load = \`import()\` of the bundle; first response = the first event served, against the embedded S3 and DynamoDB (in the parent process). Two configurations, ${cfg.coldRuns} runs each (median), interleaved across bundles, the first run of each discarded: **AWS** = SECRET_ARN set and no secret in the environment, as the stack deploys it, so the first request also loads the Secrets Manager client and fetches the secret (from a stand-in on 127.0.0.1; ${secretFetches} fetches); **local** = secrets in the environment (\`npm start\`, sam local). Module load is the whole init: \`import()\` resolves after the top-level await of the secret fetch (AWS) and the warm-up; the target is judged on the AWS runs. Baseline (bench/baseline/handler.ts): a bundle that constructs S3Client + DynamoDBDocumentClient and warms them with the same three requests as the handlers' storage (two built and signed but not sent, one GetItem sent in the AWS configuration), then answers without using them: the ratio is what our code adds to the SDK's own init.`,
       columns: ['Function', 'Module load (AWS)', 'Load ÷ baseline (AWS)', 'First response (AWS)', 'Module load (local)', 'Load ÷ baseline (local)', 'First response (local)', 'Process start→main', 'Status'],
       rows: coldAws.map((c, i) => {
         const l = cold[i];
@@ -204,7 +204,7 @@ export async function main(argv: readonly string[]): Promise<Report> {
       step(`end to end: ${cfg.e2eDeliveries} deliveries, concurrency ${cfg.e2eConcurrency}`);
       const deliveries: Delivery[] = [];
       for (let i = 0; i < cfg.e2eDeliveries; i++) {
-        const kind = i % 4;
+        const kind = i % 5;
         if (kind === 0) {
           const sessionId = uniqueId('e2e-session');
           deliveries.push({ source: 'watsonx', callId: sessionId, event: watsonxEventWithJwt({ audio: audio30, sessionId, recordingId: uniqueId('e2e-rec') }, jwt) });
@@ -214,16 +214,19 @@ export async function main(argv: readonly string[]): Promise<Report> {
         } else if (kind === 2) {
           const id = uniqueId('e2e-synthflow');
           deliveries.push({ source: 'synthflow', callId: id, event: synthflowEvent(synthflowPayload(id)) });
+        } else if (kind === 3) {
+          const id = uniqueId('e2e-vapi');
+          deliveries.push({ source: 'vapi', callId: id, event: vapiEvent(vapiPayload(id)) });
         } else {
           const uii = uniqueUii(i);
-          deliveries.push({ source: 'engage-voice', callId: uii, event: engageEvent(i % 8 === 3 ? 'form' : 'json', engagePayload(uii)) });
+          deliveries.push({ source: 'engage-voice', callId: uii, event: engageEvent(i % 10 === 4 ? 'form' : 'json', engagePayload(uii)) });
         }
       }
       const loud = quietLogs();
       const e2e = await endToEnd(deliveries, cfg.e2eConcurrency, TABLE).finally(loud);
       tables.push({
         title: '6. End to end through the local server',
-        note: `lib/local-server.ts (as \`npm start\` runs it) with the real handlers, embedded s3rver + dynalite, all in this process; a mixed stream (¼ watsonx 30 s recordings, ¼ Volubile, ¼ Synthflow, ¼ Engage Voice), every delivery unique. Zero loss = every delivery answered 2xx and its item is in the table afterwards.`,
+        note: `lib/local-server.ts (as \`npm start\` runs it) with the real handlers, embedded s3rver + dynalite, all in this process; a mixed stream (⅕ each: watsonx 30 s recordings, Volubile, Synthflow, Vapi, Engage Voice), every delivery unique. Zero loss = every delivery answered 2xx and its item is in the table afterwards.`,
         columns: ['Deliveries', 'Concurrency', 'Throughput', 'p50', 'p99', 'Statuses', 'Stored', 'Lost'],
         rows: [[String(e2e.deliveries), String(e2e.concurrency), `${e2e.perSecond.toFixed(1)}/s`, fmtMs(e2e.p50Ms), fmtMs(e2e.p99Ms),
           Object.entries(e2e.statuses).map(([s, n]) => `${s}×${n}`).join(' '), String(e2e.stored), String(e2e.lost)]],

@@ -1,14 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { sha256Hex } from '#shared/keys';
 import { verifyJwt } from './jwt.ts';
-import { AUDIO_PART, METADATA_PART, checkPartHeaders, parseMultipart } from './multipart.ts';
+import { AUDIO_PART, METADATA_PART, parseMultipart } from './multipart.ts';
 import { audioIdOf, parseMetadata } from './metadata.ts';
 import { prepareAudio } from './wav.ts';
 
 /**
  * The audio path once during init (shared/warm.ts), on a request made here:
  * a JWT signed with a throwaway key, a two-part body with 20 ms of µ-law
- * silence. The first caller then finds jose's HMAC path, busboy and the WAV
+ * silence. The first caller then finds jose's HMAC path, the multipart parser and the WAV
  * writer compiled. Nothing is stored; the metadata (`{}`) is refused last.
  */
 export async function warmAudioPath(): Promise<void> {
@@ -26,8 +26,7 @@ export async function warmAudioPath(): Promise<void> {
     part(AUDIO_PART, 'audio/basic; rate=8000', Buffer.alloc(160, 0xff)),
     Buffer.from(`--${boundary}--\r\n`),
   ]);
-  checkPartHeaders(body, boundary);
-  const parts = await parseMultipart(body, `multipart/form-data; boundary=${boundary}`);
+  const parts = parseMultipart(body, boundary);
   prepareAudio(parts.audio.bytes, parts.audio.contentType);
   sha256Hex(parts.audio.bytes);
   audioIdOf(parts.audio.bytes, parts.audio.contentType);

@@ -34,13 +34,20 @@ export function recordingMessages(call: Pick<NormalizedCall, 'source' | 'callId'
     .map((r) => ({ source: call.source, callId: call.callId, sk, recordingId: r.id }));
 }
 
-/** Sends messages (in batches of 10, SQS's limit); throws on failure. */
-export async function sendRecordingMessages(client: SQSClient, queueUrl: string, messages: readonly RecordingMessage[]): Promise<void> {
+/**
+ * How long a message queued beside its index write stays invisible: longer
+ * than an index write takes in practice, so the worker's first look finds the
+ * item (the worker looks again when it does not: functions/recordings/worker.ts).
+ */
+export const QUEUED_BESIDE_INDEX_DELAY_SECONDS = 1;
+
+/** Sends messages (in batches of 10, SQS's limit), each invisible for `delaySeconds`; throws on failure. */
+export async function sendRecordingMessages(client: SQSClient, queueUrl: string, messages: readonly RecordingMessage[], delaySeconds = 0): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     const out = await client.send(new SendMessageBatchCommand({
       QueueUrl: queueUrl,
-      Entries: batch.map((m, n) => ({ Id: String(n), MessageBody: JSON.stringify(m) })),
+      Entries: batch.map((m, n) => ({ Id: String(n), MessageBody: JSON.stringify(m), ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}) })),
     }));
     if (out.Failed && out.Failed.length > 0) throw new Error(`queue refused ${out.Failed.length} message(s): ${out.Failed[0]?.Code ?? 'unknown'}`);
   }
@@ -49,9 +56,10 @@ export async function sendRecordingMessages(client: SQSClient, queueUrl: string,
 /**
  * Queues a delivery's linked recordings. The webhook sends it beside the
  * storage writes (`alongside`), not after them: one round trip fewer for the
- * caller, so a message can reach the worker before its index item is written,
- * or for an event that turns out stale; the worker looks once more before it
- * lets such a message go (functions/recordings/worker.ts). A duplicate is
+ * caller. The message stays invisible for a second, by which time the index
+ * write has finished; one that still reaches the worker before its item is
+ * written (or for an event that turned out stale) is looked at once more
+ * before it is let go (functions/recordings/worker.ts). A duplicate is
  * queued again (its first enqueue may have failed). Never throws: a failed
  * enqueue is logged and counted, the webhook is answered as stored, and the
  * index keeps the recording without a copy (`npm run recordings -- --missing` queues it again).
@@ -67,7 +75,7 @@ export async function queueRecordings(
   const messages = recordingMessages(call, sk);
   if (messages.length === 0) return 0;
   try {
-    await sendRecordingMessages(client, queueUrl, messages);
+    await sendRecordingMessages(client, queueUrl, messages, QUEUED_BESIDE_INDEX_DELAY_SECONDS);
     return messages.length;
   } catch (err) {
     log.error('recordings not queued: the index keeps them without a copy; `npm run recordings -- --missing` queues them', { ...errorFields(err), count: messages.length });
