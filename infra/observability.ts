@@ -15,6 +15,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC_NAMESPACE, SERVICE_NAME } from '#shared/log';
 import { SOURCES } from '#shared/model';
+import { declarationOf, type Source } from '#shared/sources';
 import type { StackConfig } from './config.ts';
 import type { WebhookFunctionSpec } from './functions.ts';
 
@@ -235,13 +236,13 @@ export class Observability extends Construct {
       'A handler answered 500 (an unexpected error, a bug): the log line "unhandled error" names the error class');
   }
 
-  private sourceRow(source: string): void {
+  private sourceRow(source: Source): void {
     const dims = { ...SERVICE_DIMENSIONS, Source: source };
     const count = (name: string, label: string) => emf(name, dims, label);
     const byReason = (name: string) => `SEARCH('{${METRIC_NAMESPACE},Reason,Source,service} MetricName="${name}" Source="${source}"', 'Sum', ${PERIOD.toSeconds()})`;
     const total = (name: string, label: string) => new MathExpression({ expression: `SUM(${byReason(name)})`, label, period: PERIOD });
-    const recordings: IMetric[] = source === 'watsonx'
-      // watsonx sends the audio itself: a stored delivery is a stored recording.
+    const recordings: IMetric[] = declarationOf(source).archive.audio.length > 0
+      // A source that sends the audio itself (watsonx): a stored delivery is a stored recording.
       ? [count('Accepted', 'stored with the delivery'), count('IndexWriteFailed', 'stored, not indexed')]
       : [count('RecordingArchived', 'copied from the vendor'), total('RecordingFailed', 'failed every attempt'), count('RecordingEnqueueFailed', 'not queued')];
     this.dashboard.addWidgets(

@@ -70,6 +70,12 @@ export interface SourceDeclaration {
   /** The route: exactly this path (HTTP API `ANY <path>`; the handler answers 405 to other methods). */
   readonly path: string;
   readonly methods: readonly ('GET' | 'POST')[];
+  /**
+   * What one index item is: the call, one recording of it (watsonx sends each recording
+   * on its own) or one agent segment (Engage Voice fires per segment). `calls show` and the
+   * inbox list a call's items unless each call is one item.
+   */
+  readonly item: 'call' | 'recording' | 'segment';
   /** Stack output holding the endpoint URL. */
   readonly output: string;
   /**
@@ -110,6 +116,7 @@ export const SOURCE_REGISTRY = {
     handler: 'audio-webhook',
     path: '/audio-webhook',
     methods: ['POST'],
+    item: 'recording',
     output: 'AudioWebhookUrl',
     credentials: [
       { name: 'WATSONX_AUDIO_SECRET', role: 'jwt-secret', label: 'secret', rotate: 'watsonx Assistant, Draft environment (or your only one) → Settings → phone integration → audio webhook: replace the Secret with' },
@@ -131,6 +138,7 @@ export const SOURCE_REGISTRY = {
     handler: 'call-completed',
     path: '/call-completed/volubile',
     methods: ['POST'],
+    item: 'call',
     output: 'VolubileWebhookUrl',
     credentials: [
       { name: 'VOLUBILE_WEBHOOK_SECRET', role: 'signing-secret', label: 'signature secret (X-Webhook-Signature)', vendorStep: 'enable webhook signing in Volubile', rotate: 'Volubile → webhook signing: the new secret you gave with --value is now accepted beside the old one; switch Volubile to it' },
@@ -147,6 +155,7 @@ export const SOURCE_REGISTRY = {
     handler: 'call-completed',
     path: '/call-completed/synthflow',
     methods: ['POST'],
+    item: 'call',
     output: 'SynthflowWebhookUrl',
     credentials: [
       { name: 'SYNTHFLOW_WEBHOOK_SECRET', role: 'signing-secret', label: 'signature secret (X-Synthflow-Signature)', vendorStep: 'generate a webhook secret in Synthflow', rotate: 'Synthflow → Settings → Security → Webhooks: the secret key you gave with --value is now accepted beside the old one' },
@@ -165,6 +174,7 @@ export const SOURCE_REGISTRY = {
     handler: 'engage-voice',
     path: '/engage-voice',
     methods: ['GET', 'POST'],
+    item: 'segment',
     output: 'EngageVoiceWebhookUrl',
     credentials: [
       { name: 'ENGAGE_VOICE_TOKEN', role: 'url-token', label: 'URL token', rotate: 'Engage Voice (RingCX) admin → the web service: replace the URL (keep its #tag# parameters) with' },
@@ -190,6 +200,7 @@ export const SOURCE_REGISTRY = {
     handler: 'call-completed',
     path: '/call-completed/vapi',
     methods: ['POST'],
+    item: 'call',
     output: 'VapiWebhookUrl',
     credentials: [
       { name: 'VAPI_WEBHOOK_SECRET', role: 'signing-secret', label: 'HMAC credential secret (x-vapi-signature)', vendorStep: 'create an HMAC credential in Vapi', rotate: 'Vapi → the HMAC credential: the secret you gave with --value is now accepted beside the old one; switch the credential to it' },

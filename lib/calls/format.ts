@@ -1,5 +1,6 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord } from '#shared/model';
+import { declarationOf } from '#shared/sources';
 import { archiveState, type ArchiveState, type GroupedCall } from './model.ts';
 import { oneLine } from '../text.ts';
 
@@ -100,7 +101,7 @@ export function showText(g: GroupedCall, opts: FormatOptions): string {
     ...field('Hold', holdText(g)),
     ...field('Summary', call.summary),
   ];
-  if (g.items.length > 1 || call.source === 'engage-voice' || call.source === 'watsonx') {
+  if (g.items.length > 1 || declarationOf(call.source).item !== 'call') {
     lines.push('', `Items (${g.items.length}):`);
     lines.push(indent(table(['SK', 'STARTED', 'DURATION', 'STATUS', 'AGENT', 'VERSION'], g.items.map((i) => [
       i.sk, shortTime(i.record.startedAt), duration(i.record.durationSec), i.record.status ?? '',

@@ -48,7 +48,7 @@ function sourceSetup(stackName: string, d: SourceDeclaration, url: string | unde
     const field = `${FIELD[c.role]}:`.padEnd(8);
     const v = value(c.name);
     if (environments && i > 0) {
-      lines.push(...watsonxEnvironments(stackName, d, secrets));
+      lines.push(...environmentLines(stackName, d, secrets));
     } else if (c.role === 'signing-secret') {
       lines.push(`  ${field} ${v ? 'configured' : `${NOT_SET}: ${c.vendorStep ?? 'create it in the vendor console'}, then ${edit(c.name)}`}`);
     } else if (c.role === 'basic') {
@@ -63,15 +63,16 @@ function sourceSetup(stackName: string, d: SourceDeclaration, url: string | unde
   return [...lines, ...d.setup.map((line) => `  ${line}`), ''];
 }
 
-/** watsonx draft and live: the second environment's secret and each one's environment_id binding. */
-function watsonxEnvironments(stackName: string, d: SourceDeclaration, secrets: Secrets): string[] {
+/** A source with environments (watsonx draft and live): the second environment's secret and each one's binding. */
+function environmentLines(stackName: string, d: SourceDeclaration, secrets: Secrets): string[] {
   const value = (name: string | undefined) => (name === undefined ? undefined : (secrets as Record<string, string | undefined>)[name]);
   const [draftBinding, liveBinding] = d.bindings ?? [];
   const bound = (id: string | undefined) => (id ? ` (only for environment_id ${id})` : '');
-  const live = value(d.credentials[1]?.name);
+  const second = d.credentials[1];
+  const live = value(second?.name);
   return live
     ? [`  Draft:   the secret above${bound(value(draftBinding))}`, `  Live:    ${live}${bound(value(liveBinding))}`]
-    : [`  Live:    ${NOT_SET} (optional, a second environment with its own secret): npm run rotate -- watsonx-live --stack ${stackName}`];
+    : [`  Live:    ${NOT_SET} (optional, a second environment with its own secret): npm run rotate -- ${second?.rotateAs ?? second?.name ?? ''} --stack ${stackName}`];
 }
 
 /** Per vendor, exactly what to paste where. Pure: no AWS, no clock. */

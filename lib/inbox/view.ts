@@ -1,5 +1,6 @@
 import { maskPhone } from '#shared/phone';
 import type { CallRecord, Recording } from '#shared/model';
+import { declarationOf } from '#shared/sources';
 import { archiveState, type GroupedCall } from '../calls/model.ts';
 import { visibleText } from '../text.ts';
 
@@ -89,7 +90,7 @@ export function summaryOf(g: GroupedCall, o: ViewOptions): CallSummary {
     receivedAt: text(c.receivedAt, 64),
     summary: opt(c.summary, SUMMARY_CHARS),
     items: g.items.length,
-    segments: c.source === 'engage-voice',
+    segments: declarationOf(c.source).item === 'segment',
     recordings: c.recordings.length,
     stored: c.recordings.filter((r) => r.s3Key !== undefined).length,
     copies: copiesOf(c.recordings),

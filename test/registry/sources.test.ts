@@ -162,6 +162,7 @@ describe('a made-up vendor added to the registry', () => {
     console: 'Acme Voice — call webhook',
     handler: 'call-completed',
     path: '/call-completed/acme',
+    item: 'call',
     methods: ['POST'],
     output: 'AcmeWebhookUrl',
     credentials: [
@@ -229,6 +230,36 @@ describe('only the registry, the adapter and the sender side name a vendor', () 
    * stack construct rather than declared in the registry.
    */
   const API_BASE_SETTING = /\b(DEFAULT_)?VAPI_API_URL\b|\bvapiApiUrl\b|https:\/\/api\.vapi\.ai/g;
+
+  /**
+   * Behaviour and labels come from the entry, never from comparing a source with a name:
+   * display code (lib/calls/format.ts, lib/inbox/view.ts), the stack, the tools and local mode
+   * must not branch on one. Only the registry and the code that is a source's own (its adapter,
+   * its handler folder, its recording fetcher, its sender side) may.
+   */
+  const OWN_CODE = [...ALLOWED, 'lib/traffic.ts'];
+  const OWN_FOLDERS = ['functions/call-completed/providers/', 'functions/audio-webhook/', 'functions/engage-voice/'];
+  function branchesOnSource(text: string): string[] {
+    const names = SOURCES.map((n) => n.replace(/[-]/g, '\\-')).join('|');
+    const compare = new RegExp(`\\bsource\\s*[!=]==?\\s*['"\`](${names})['"\`]|['"\`](${names})['"\`]\\s*[!=]==?\\s*[\\w.?]*\\bsource\\b|\\bsource\\b[^;\\n]*\\.(?:includes|has)\\(\\s*['"\`](${names})`, 'g');
+    const cases = /switch\s*\([\w.?]*\bsource\)/.test(text) ? [...text.matchAll(new RegExp(`case\\s+['"\`](${names})['"\`]`, 'g'))] : [];
+    return [...text.matchAll(compare), ...cases].map((m) => m[0]);
+  }
+
+  it('no code outside a source\'s own files branches on a source name', () => {
+    const found = CODE_DIRS.flatMap((d) => codeFiles(join(REPO_ROOT, d)))
+      .map((file) => relative(REPO_ROOT, file))
+      .filter((file) => !OWN_CODE.includes(file) && !OWN_FOLDERS.some((f) => file.startsWith(f)))
+      .flatMap((file) => branchesOnSource(withoutComments(readFileSync(join(REPO_ROOT, file), 'utf8'))).map((m) => `${file}: ${m}`));
+    expect(found).toEqual([]);
+  });
+
+  it('the check sees the branches it forbids', () => {
+    expect(branchesOnSource("if (call.source === 'engage-voice' || c.source !== 'watsonx') x();")).toHaveLength(2);
+    expect(branchesOnSource("const a = 'vapi' === r.source;")).toHaveLength(1);
+    expect(branchesOnSource("switch (call.source) { case 'synthflow': return 1; }")).toHaveLength(1);
+    expect(branchesOnSource("switch (handler) { case 'engage-voice': return 1; }")).toEqual([]);
+  });
 
   it('no other code file says "vapi"', () => {
     const naming = CODE_DIRS.flatMap((d) => codeFiles(join(REPO_ROOT, d)))
