@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CREDENTIAL_NAMES, previousName, type CredentialName } from '#shared/config';
-import { sourceEntries } from '#shared/sources';
+import { sourceEntries, type CredentialRole } from '#shared/sources';
 
 /**
  * Rotating one secret or token without refusing a delivery: the new value
@@ -14,6 +14,8 @@ export interface RotationTarget {
   /** The `rotate` argument that selects it (with --name when a source has several). */
   source: string;
   name: CredentialName;
+  /** How the credential is presented (the registry's role): HTTP Basic values are `user:password`. */
+  role: CredentialRole;
   /** True when we make the new value; false when only the vendor's console can (then --value is required). */
   generated: boolean;
   /** What the user does in the vendor's console with the new value. */
@@ -28,6 +30,7 @@ export interface RotationTarget {
 export const ROTATION_TARGETS: readonly RotationTarget[] = sourceEntries().flatMap(([source, d]) => d.credentials.map((c) => ({
   source: c.rotateAs ?? source,
   name: c.name as CredentialName,
+  role: c.role,
   // A signing secret is made in the vendor's console; everything else we can make anew.
   generated: c.role !== 'signing-secret',
   paste: c.rotate,
@@ -95,8 +98,8 @@ export function startRotation(values: Values, target: RotationTarget, value?: st
   }
   const next = value ?? newValue(target, current, generate);
   if (next.trim() === '') throw new RotationError('--value is empty');
-  if (target.name === 'ENGAGE_VOICE_BASIC_AUTH' && next.indexOf(':') <= 0) {
-    throw new RotationError('ENGAGE_VOICE_BASIC_AUTH must be user:password');
+  if (target.role === 'basic' && next.indexOf(':') <= 0) {
+    throw new RotationError(`${target.name} must be user:password`);
   }
   if (current !== undefined && next === current) throw new RotationError(`the new value of ${target.name} is the current one`);
   const set: Partial<Record<string, string>> = { [target.name]: next };
@@ -108,10 +111,10 @@ function newValue(target: RotationTarget, current: string | undefined, generate:
   if (!target.generated) {
     throw new RotationError(`${target.name} is made in the vendor's console: give the new value with --value <secret>`);
   }
-  if (target.name !== 'ENGAGE_VOICE_BASIC_AUTH') return generate();
+  if (target.role !== 'basic') return generate();
   // Same user, new password: the user name is not the secret part.
   const user = current?.slice(0, Math.max(current.indexOf(':'), 0));
-  if (!user) throw new RotationError('ENGAGE_VOICE_BASIC_AUTH is not set: give it with --value user:password');
+  if (!user) throw new RotationError(`${target.name} is not set: give it with --value user:password`);
   return `${user}:${generate()}`;
 }
 
@@ -131,7 +134,7 @@ export function pasteInstructions(target: RotationTarget, value: string, endpoin
     url.searchParams.set('token', value);
     return `  ${target.paste}\n    ${url.toString()}`;
   }
-  if (target.name === 'ENGAGE_VOICE_BASIC_AUTH') {
+  if (target.role === 'basic') {
     const colon = value.indexOf(':');
     return `  ${target.paste}\n    user ${value.slice(0, colon)}\n    password ${value.slice(colon + 1)}`;
   }

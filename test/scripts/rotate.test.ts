@@ -8,7 +8,7 @@ import { resetConfiguration } from '#shared/handler';
 import { CREDENTIAL_NAMES, SECRET_NAMES } from '#shared/config';
 import { createLocalServer, type LocalServer } from '../../lib/local-server.ts';
 import { applyLocalSecrets, watchLocalSecrets } from '../../lib/local-secrets.ts';
-import { finishRotation, resolveTarget, startRotation, ROTATION_TARGETS, RotationError } from '../../lib/rotate/rotation.ts';
+import { finishRotation, pasteInstructions, resolveTarget, startRotation, ROTATION_TARGETS, RotationError, type RotationTarget } from '../../lib/rotate/rotation.ts';
 import { localStore, parseRotateArgs, runRotate, stackStore } from '../../lib/commands/rotate.ts';
 import { ownStorage, send } from '../hostile/support.ts';
 import { hsJwt, toEvent } from '../fixtures/hostile/common.ts';
@@ -75,6 +75,17 @@ describe('rotation, pure', () => {
     expect(startRotation({ ENGAGE_VOICE_BASIC_AUTH: 'ringcx:pw' }, basicTarget, undefined, () => 'new').set.ENGAGE_VOICE_BASIC_AUTH).toBe('ringcx:new');
     expect(() => startRotation({}, basicTarget, 'no-colon')).toThrow(/user:password/);
     expect(() => startRotation({ ENGAGE_VOICE_TOKEN: 'same' }, resolveTarget('ENGAGE_VOICE_TOKEN', {}), 'same')).toThrow(/current one/);
+  });
+
+  it('treats any credential the registry declares as HTTP Basic as user:password, whatever its name', () => {
+    // A made-up vendor's Basic credential: the role decides, not the variable name.
+    const acme: RotationTarget = { source: 'acme', name: 'ACME_BASIC' as RotationTarget['name'], role: 'basic', generated: true, paste: 'Acme → HTTP Basic: replace with' };
+    expect(startRotation({ ACME_BASIC: 'bot:old' }, acme, undefined, () => 'fresh').set).toEqual({ ACME_BASIC: 'bot:fresh', ACME_BASIC_PREVIOUS: 'bot:old' });
+    expect(() => startRotation({}, acme, 'no-colon')).toThrow('ACME_BASIC must be user:password');
+    expect(() => startRotation({}, acme)).toThrow(/ACME_BASIC is not set/);
+    expect(pasteInstructions(acme, 'bot:fresh', undefined)).toBe('  Acme → HTTP Basic: replace with\n    user bot\n    password fresh');
+    expect(pasteInstructions({ ...acme, role: 'header-token' }, 'bot:fresh', undefined)).toBe('  Acme → HTTP Basic: replace with\n    bot:fresh');
+    expect(ROTATION_TARGETS.find((t) => t.name === 'ENGAGE_VOICE_BASIC_AUTH')?.role).toBe('basic');
   });
 
   it('a source with several credentials needs --name unless exactly one is set', () => {
