@@ -19,7 +19,7 @@ const storage = createStorage(createStorageClients());
  * a WAV → store (WAV, then the metadata bytes as the raw archive, then the
  * index, best effort) → 200. See README.md in this folder.
  */
-const warm = (settings: Settings, deployed: boolean) => [() => storage.warm(settings, { connect: deployed }), warmAudioPath];
+const warm = { code: () => [warmAudioPath], clients: (settings: Settings) => [() => storage.warm(settings)] };
 
 export const handler = webhookHandler({ name: 'audio-webhook', methods: ['POST'], sourceOf: () => 'watsonx', warm }, async ({ req, log, settings, secrets }) => {
   const keys = watsonxKeys(await secrets());

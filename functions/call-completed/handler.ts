@@ -62,12 +62,13 @@ export const handler = webhookHandler(
     name: 'call-completed',
     methods: ['POST'],
     sourceOf: (req) => findProvider(providerName(req))?.source ?? 'call-completed',
-    warm: (settings, deployed) => [
-      () => storage.warm(settings, { connect: deployed }),
-      () => warmQueue(queue, settings.recordingsQueueUrl),
-      // Each interpreter once, on a body its schema refuses: its validators are compiled before the first caller.
-      ...[...PROVIDERS.values()].map((p) => () => readDelivery(p, Buffer.from('{}'), settings, new Date())),
-    ],
+    warm: {
+      clients: (settings) => [() => storage.warm(settings), () => warmQueue(queue, settings.recordingsQueueUrl)],
+      code: (settings) => [
+        // Each interpreter once, on a body its schema refuses: its validators are compiled before the first caller.
+        ...[...PROVIDERS.values()].map((p) => () => readDelivery(p, Buffer.from('{}'), settings, new Date())),
+      ],
+    },
   },
   async ({ req, log, settings, secrets }) => {
     const provider = providerFor(req);

@@ -18,12 +18,13 @@ export const handler = webhookHandler(
     name: 'engage-voice',
     methods: ['GET', 'POST'],
     sourceOf: () => 'engage-voice',
-    warm: (settings, deployed) => [
-      () => storage.warm(settings, { connect: deployed }),
-      () => warmQueue(queue, settings.recordingsQueueUrl),
-      // The interpreter once, on a body it refuses: its validators are compiled before the first caller.
-      () => interpretEngage(Buffer.from('{}'), 'application/json', { ...settings, receivedAt: new Date() }),
-    ],
+    warm: {
+      clients: (settings) => [() => storage.warm(settings), () => warmQueue(queue, settings.recordingsQueueUrl)],
+      code: (settings) => [
+        // The interpreter once, on a body it refuses: its validators are compiled before the first caller.
+        () => interpretEngage(Buffer.from('{}'), 'application/json', { ...settings, receivedAt: new Date() }),
+      ],
+    },
   },
   async ({ req, log, settings, secrets }) => {
     const previous = authenticateEngage(req, await secrets());

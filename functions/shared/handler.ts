@@ -42,12 +42,18 @@ export interface HandlerOptions {
   /** Metrics/log label for a request rejected before its source is known. */
   sourceOf?: (req: WebhookRequest) => string;
   /**
-   * First-use work to do during init rather than in the first request (./warm.ts):
-   * given the settings when they are valid, and whether this is the deployed configuration
-   * (SECRET_ARN set). Writes nothing; a failure is ignored.
+   * First-use work to do during init rather than in the first request (./warm.ts),
+   * given the settings when they are valid. Writes nothing; a failure is ignored.
+   * `code`: parsers, crypto, interpreters, always. `clients`: the SDK clients' first
+   * requests, only in the deployed configuration (SECRET_ARN set), where the
+   * environment is fixed before init: a client memoizes its endpoint, region and
+   * credentials at its first request, and tools (npm start, invoke) import the
+   * handlers before they point the environment at their storage.
    */
-  warm?: (settings: Settings, deployed: boolean) => readonly (() => unknown)[];
+  warm?: { code?: (settings: Settings) => WarmSteps; clients?: (settings: Settings) => WarmSteps };
 }
+
+type WarmSteps = readonly (() => unknown)[];
 
 const METRIC_OF: Record<Outcome | 'not-a-call', string> = {
   stored: 'Accepted', duplicate: 'Duplicate', stale: 'Stale', archived: 'IndexWriteFailed', 'not-a-call': 'NotACall',
@@ -100,7 +106,12 @@ async function warmInit(opts: HandlerOptions): Promise<void> {
   } catch {
     return; // every request answers the configuration error itself
   }
-  await warmUp([() => warmParsers(valid.defaultPhoneRegion), ...(opts.warm?.(valid, Boolean(process.env.SECRET_ARN?.trim())) ?? [])]);
+  const deployed = Boolean(process.env.SECRET_ARN?.trim());
+  await warmUp([
+    () => warmParsers(valid.defaultPhoneRegion),
+    ...(opts.warm?.code?.(valid) ?? []),
+    ...(deployed ? opts.warm?.clients?.(valid) ?? [] : []),
+  ]);
 }
 
 /** Test seam: forget configuration read from the environment, as a new cold start would. */

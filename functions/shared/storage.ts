@@ -248,12 +248,7 @@ export interface Storage {
   putIndexFitted(target: StorageTarget, record: CallRecord, sk: string, version: number, digest: string, retentionDays?: number, log?: Logger): Promise<Outcome>;
   archiveOnly(target: StorageTarget, d: ArchiveOnly, log: Logger): Promise<{ rawS3Key: string }>;
   store(target: StorageTarget, d: Delivery, log: Logger, opts?: StoreOptions): Promise<StoreResult>;
-  warm(target: StorageTarget, opts: WarmOptions): Promise<void>;
-}
-
-export interface WarmOptions {
-  /** Also one real read (of a key no item has), which opens the DynamoDB connection: in AWS only. */
-  connect: boolean;
+  warm(target: StorageTarget): Promise<void>;
 }
 
 /** A key no index item has (every PK starts CALL#): what the warm-up reads. */
@@ -383,11 +378,12 @@ export function createStorage({ s3, ddb }: StorageClients): Storage {
   /**
    * During init: each kind of request the store sends goes through the SDK's
    * pipeline once without being sent (endpoint rules, schemas, credentials,
-   * SigV4 are first-use work that would otherwise land on the first caller).
-   * With `connect`, the consistent GetItem is real: it opens the DynamoDB
-   * connection before the first request. Never throws, writes nothing.
+   * SigV4 are first-use work that would otherwise land on the first caller);
+   * the consistent GetItem is real: it opens the DynamoDB connection before
+   * the first request. Deployed configuration only (handler.ts). Never throws,
+   * writes nothing.
    */
-  async function warm(target: StorageTarget, opts: WarmOptions): Promise<void> {
+  async function warm(target: StorageTarget): Promise<void> {
     const body = new Uint8Array(1);
     await Promise.allSettled([
       s3.send(new PutObjectCommand({
@@ -401,7 +397,7 @@ export function createStorage({ s3, ddb }: StorageClients): Storage {
       }), unsent()),
       ddb.send(new GetCommand({
         TableName: target.tableName, Key: WARM_UP_KEY, ConsistentRead: true, ProjectionExpression: '#d', ExpressionAttributeNames: { '#d': 'digest' },
-      }), opts.connect ? { abortSignal: AbortSignal.timeout(DDB_TIMEOUTS.requestTimeout) } : unsent()),
+      }), { abortSignal: AbortSignal.timeout(DDB_TIMEOUTS.requestTimeout) }),
     ]);
   }
 

@@ -14,7 +14,8 @@ import { startSecretsManager, type SecretsManagerStandIn } from '../support/secr
  * request pipelines during init without writing anything. Seen from HTTP
  * proxies in front of this file's own s3rver and dynalite: in the deployed
  * configuration (SECRET_ARN set) init makes exactly one DynamoDB GetItem of a
- * key no item has and no S3 request; locally it makes none. A storage that
+ * key no item has and no S3 request; locally it makes none and leaves the
+ * SDK clients untouched (tools set their endpoints after import). A storage that
  * cannot be reached never fails the init.
  */
 
@@ -93,9 +94,14 @@ describe('the init-time warm-up', () => {
     expect(await stored()).toEqual(before);
   });
 
-  it('locally (no SECRET_ARN) sends nothing at all, and the first delivery is stored as usual', async () => {
+  it('locally (no SECRET_ARN) sends nothing, and a tool that points the environment at its storage after importing the handlers stores there', async () => {
     process.env.ENGAGE_VOICE_TOKEN = TOKEN;
+    // As npm start and invoke do: the handlers first, the storage endpoints after (a warmed client would have memoized none).
+    const endpoints = { AWS_ENDPOINT_URL_S3: process.env.AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB };
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    delete process.env.AWS_ENDPOINT_URL_DYNAMODB;
     await importAll();
+    Object.assign(process.env, endpoints);
     expect(s3Proxy.requests).toHaveLength(0);
     expect(ddbProxy.requests).toHaveLength(0);
     const { handler } = await import('../../functions/engage-voice/handler.ts');
@@ -103,6 +109,7 @@ describe('the init-time warm-up', () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body ?? '{}')).toMatchObject({ outcome: 'stored' });
     expect(ddbProxy.requests.map((r) => r.operation)).toEqual(['PutItem']);
+    expect(s3Proxy.requests).toHaveLength(1);
   });
 
   it('counts the ColdStart metric during init, once, before any request', async () => {
