@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { declarationOf, LINKED_SOURCES } from '#shared/sources';
-import { EVENT_SOURCE, LOCAL_RETRY_DELAYS, parseRetryDelays } from '../functions/recordings/settings.ts';
+import { EVENT_SOURCE, LOCAL_RETRY_DELAYS, parseRetryDelays, readWorkerSettings } from '../functions/recordings/settings.ts';
+import { createRecordingsHandler, createWorkerClients, type WorkerClients } from '../functions/recordings/compose.ts';
 import { startLocalQueues, type LocalQueues } from './local-queue.ts';
 import type { LocalConfig } from './local-config.ts';
 
@@ -41,7 +42,18 @@ function callsOf(event: SQSEvent): { source: string; callId: string }[] {
   return [...out.values()];
 }
 
-export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 'host' | 'dataDir'>): Promise<LocalRecordings> {
+export interface LocalRecordingsOptions {
+  /** What the worker reads its settings from (bucket, table, limits): default process.env. */
+  env?: Env;
+  /** Clients to use instead of the worker's own (a test's, or ones pointed elsewhere). */
+  clients?: Partial<WorkerClients>;
+}
+
+/**
+ * Starts the queues and the worker. The worker is built from settings and clients given
+ * here (not read at an import), so it does not matter what was imported before.
+ */
+export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 'host' | 'dataDir'>, opts: LocalRecordingsOptions = {}): Promise<LocalRecordings> {
   const port = Number(userEnv.LOCAL_SQS_PORT?.trim() || DEFAULT_LOCAL_SQS_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`LOCAL_SQS_PORT "${userEnv.LOCAL_SQS_PORT}" is not a TCP port number`);
   const delaysText = userEnv.RECORDINGS_RETRY_DELAYS?.trim() || LOCAL_RETRY_DELAYS;
@@ -56,14 +68,22 @@ export async function startLocalRecordings(userEnv: Env, cfg: Pick<LocalConfig, 
       deadLetter: { name: RECORDINGS_DLQ, maxReceiveCount: delays.length + 1 },
     }],
   });
-  Object.assign(process.env, {
+  const queueEnv = {
     AWS_ENDPOINT_URL_SQS: queues.endpoint,
     RECORDINGS_QUEUE_URL: queues.url(RECORDINGS_QUEUE),
     RECORDINGS_RETRY_DELAYS: delaysText,
     RECORDINGS_ALLOW_LOOPBACK: userEnv.RECORDINGS_ALLOW_LOOPBACK?.trim() || 'true',
-  });
-  // Imported once the environment above is set: the worker reads it at load, like a Lambda cold start.
-  const { handler } = await import('../functions/recordings/handler.ts');
+  };
+  // The webhook handlers queue recordings through the standard SDK environment, as in Lambda.
+  Object.assign(process.env, queueEnv);
+  const env = { ...(opts.env ?? process.env), ...queueEnv };
+  let handler: ReturnType<typeof createRecordingsHandler>;
+  try {
+    handler = createRecordingsHandler(readWorkerSettings(env), { ...createWorkerClients(env), ...opts.clients });
+  } catch (err) {
+    await queues.close();
+    throw err;
+  }
   const listeners: ((source: string, callId: string) => void)[] = [];
   const worker = async (event: SQSEvent) => {
     try {
