@@ -9,7 +9,9 @@ import {
   engageVoiceRequest, synthflowRequest, volubileRequest, watsonxRequest, type OutgoingRequest,
 } from './requests.ts';
 import { eventFromRequest } from './event.ts';
-import { declarationOf, type HandlerName } from '#shared/sources';
+import { declarationOf, SOURCES, type HandlerName } from '#shared/sources';
+import { findProvider } from '../functions/call-completed/providers/index.ts';
+import { SAMPLES, isSampleName } from './samples.ts';
 
 /**
  * Unique, correctly signed deliveries of every source, built from the vendor
@@ -90,14 +92,40 @@ export function engageDelivery(secrets: Secrets, uii: string = freshUii(), durat
   };
 }
 
-/** A mixed unique delivery: the four sources in turn, Engage Voice in its three request shapes. */
+/** The sources the mix builds with ordering controls of their own (ids, event times, shapes). */
+const MIXERS: Partial<Record<Source, (secrets: Secrets, turn: number, audioSeconds: number) => Promise<Delivery> | Delivery>> = {
+  'watsonx': (secrets, _turn, audioSeconds) => watsonxDelivery(secrets, audioSeconds),
+  'volubile': (secrets) => volubileDelivery(secrets),
+  'synthflow': (secrets) => synthflowDelivery(secrets),
+  'engage-voice': (secrets, turn) => engageDelivery(secrets, freshUii(), 205, (['json', 'form', 'get'] as const)[turn % 3]),
+};
+
+/**
+ * Any other registered call-completed source: its first registry sample with a
+ * fresh call id, signed by the sender side (lib/samples.ts), its call id read
+ * back by the handler's own provider. A new vendor joins the mix with no edit here.
+ */
+export async function registryDelivery(secrets: Secrets, source: Source): Promise<Delivery> {
+  const sample = declarationOf(source).samples[0];
+  const provider = findProvider(source);
+  if (!sample || !isSampleName(sample.name) || !provider) throw new Error(`traffic: no sample or call-completed provider for ${source}; give it a builder in lib/traffic.ts`);
+  const request = await SAMPLES[sample.name].build({ secrets, fresh: true });
+  const ctx = { engageTimeZone: secrets.ENGAGE_VOICE_TIMEZONE ?? 'UTC', defaultPhoneRegion: secrets.DEFAULT_PHONE_REGION ?? 'US', receivedAt: new Date() };
+  const read = provider.read ? provider.read(request.body ?? Buffer.alloc(0), ctx) : provider.interpret(request.body ?? Buffer.alloc(0), ctx);
+  if ('notACall' in read) throw new Error(`traffic: the first ${source} sample is not a call`);
+  return { source, callId: read.call.callId, request };
+}
+
+/** The source of the i-th delivery of a mix: every registered source in turn. */
+export function mixedSourceOf(i: number): Source {
+  return SOURCES[i % SOURCES.length]!;
+}
+
+/** A mixed unique delivery: every registered source in turn, Engage Voice in its three request shapes. */
 export async function mixedDelivery(secrets: Secrets, i: number, audioSeconds = 2): Promise<Delivery> {
-  switch (i % 4) {
-    case 0: return watsonxDelivery(secrets, audioSeconds);
-    case 1: return volubileDelivery(secrets);
-    case 2: return synthflowDelivery(secrets);
-    default: return engageDelivery(secrets, freshUii(), 205, (['json', 'form', 'get'] as const)[Math.floor(i / 4) % 3]);
-  }
+  const source = mixedSourceOf(i);
+  const mixer = MIXERS[source];
+  return mixer ? mixer(secrets, Math.floor(i / SOURCES.length), audioSeconds) : registryDelivery(secrets, source);
 }
 
 export function toEvent(d: Delivery): APIGatewayProxyEventV2 {
