@@ -71,7 +71,7 @@ export function daysBack(today: Date, count: number): string[] {
 export class CallReader {
   readonly bucketName: string;
   readonly tableName: string;
-  /** Also what `calls forget` and `calls hold` act through (scripts/calls/erasure.ts). */
+  /** Also what `calls forget` and `calls hold` act through (lib/calls/erasure.ts). */
   readonly s3: S3Client;
   readonly ddb: DynamoDBDocumentClient;
   queries = 0;
