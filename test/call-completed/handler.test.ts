@@ -1,32 +1,16 @@
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect, beforeEach } from 'vitest';
 import { handler } from '../../functions/call-completed/handler.ts';
 import { resetConfiguration } from '#shared/handler';
-import { setLogSink } from '#shared/log';
 import { sha256Hex } from '#shared/keys';
 import { getItem, getObjectBytes, headObject, listKeys } from '../support/storage.ts';
-import { apiEvent, fixture, freshId, synthflowSig, volubileSig, type EventInput } from './support.ts';
+import { apiEvent, fixture, freshId, handlerTestSetup, synthflowSig, volubileSig, type EventInput } from './support.ts';
 
 const V_SECRET = 'fake-volubile-secret-for-tests';
 const S_SECRET = 'fake-synthflow-secret-for-tests';
 const S_TOKEN = 'fake-synthflow-token-for-tests';
-const SECRET_VARS = ['VOLUBILE_WEBHOOK_SECRET', 'VOLUBILE_WEBHOOK_TOKEN', 'SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN'] as const;
+// DEFAULT_PHONE_REGION too: one test sets it.
+const { configure, logs } = handlerTestSetup(['VOLUBILE_WEBHOOK_SECRET', 'VOLUBILE_WEBHOOK_TOKEN', 'SYNTHFLOW_WEBHOOK_SECRET', 'SYNTHFLOW_WEBHOOK_TOKEN', 'DEFAULT_PHONE_REGION']);
 
-function configure(values: Partial<Record<(typeof SECRET_VARS)[number], string>>): void {
-  for (const name of SECRET_VARS) delete process.env[name];
-  delete process.env.DEFAULT_PHONE_REGION;
-  Object.assign(process.env, values);
-  resetConfiguration();
-}
-
-const logs: string[] = [];
-let previousSink: ((line: string) => void) | undefined;
-beforeAll(() => {
-  previousSink = setLogSink((line) => logs.push(line));
-});
-afterAll(() => {
-  if (previousSink) setLogSink(previousSink);
-  configure({});
-});
 beforeEach(() => {
   configure({ VOLUBILE_WEBHOOK_SECRET: V_SECRET, SYNTHFLOW_WEBHOOK_SECRET: S_SECRET, SYNTHFLOW_WEBHOOK_TOKEN: S_TOKEN });
 });

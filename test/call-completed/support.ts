@@ -3,6 +3,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decodeEvent, type WebhookRequest } from '#shared/request';
 import type { InterpretContext } from '#shared/model';
+import { afterAll, beforeAll } from 'vitest';
+import { resetConfiguration } from '#shared/handler';
+import { setLogSink } from '#shared/log';
 import { toApiGatewayEvent } from '../../lib/api-gateway.ts';
 
 /** Fixtures live once, in events/payloads/<vendor>/. */
@@ -67,3 +70,27 @@ export const ctx: InterpretContext = {
   defaultPhoneRegion: 'FR',
   receivedAt: new Date('2030-01-01T00:00:00Z'),
 };
+
+/**
+ * The handler tests' setup: `configure(values)` unsets every one of `vars`,
+ * sets `values` and forgets the cached configuration (a new cold start); the
+ * returned `logs` collect every log line of the file. After the file, the
+ * previous log sink is back and `vars` are unset.
+ */
+export function handlerTestSetup<N extends string>(vars: readonly N[]): { configure: (values: Partial<Record<N, string>>) => void; logs: string[] } {
+  const configure = (values: Partial<Record<N, string>>) => {
+    for (const name of vars) delete process.env[name];
+    Object.assign(process.env, values);
+    resetConfiguration();
+  };
+  const logs: string[] = [];
+  let previousSink: ((line: string) => void) | undefined;
+  beforeAll(() => {
+    previousSink = setLogSink((line) => logs.push(line));
+  });
+  afterAll(() => {
+    if (previousSink) setLogSink(previousSink);
+    configure({});
+  });
+  return { configure, logs };
+}

@@ -1,32 +1,14 @@
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
+import { describe, it, expect, beforeEach } from 'vitest';
 import { handler } from '../../functions/call-completed/handler.ts';
-import { resetConfiguration } from '#shared/handler';
-import { setLogSink } from '#shared/log';
 import { sha256Hex } from '#shared/keys';
 import { getItem, getObjectBytes, headObject, listKeys } from '../support/storage.ts';
-import { apiEvent, fixture, freshId, vapiSig, type EventInput } from './support.ts';
+import { apiEvent, fixture, freshId, handlerTestSetup, vapiSig, type EventInput } from './support.ts';
 
 /** POST /call-completed/vapi against the real local S3 and DynamoDB servers. */
 
 const SECRET = 'fake-vapi-hmac-secret-for-tests';
 const TOKEN = 'fake-vapi-bearer-token-for-tests';
-const SECRET_VARS = ['VAPI_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN'] as const;
-
-function configure(values: Partial<Record<(typeof SECRET_VARS)[number], string>>): void {
-  for (const name of SECRET_VARS) delete process.env[name];
-  Object.assign(process.env, values);
-  resetConfiguration();
-}
-
-const logs: string[] = [];
-let previousSink: ((line: string) => void) | undefined;
-beforeAll(() => {
-  previousSink = setLogSink((line) => logs.push(line));
-});
-afterAll(() => {
-  if (previousSink) setLogSink(previousSink);
-  configure({});
-});
+const { configure, logs } = handlerTestSetup(['VAPI_WEBHOOK_SECRET', 'VAPI_WEBHOOK_TOKEN']);
 beforeEach(() => configure({ VAPI_WEBHOOK_SECRET: SECRET }));
 
 async function invoke(input: EventInput) {
