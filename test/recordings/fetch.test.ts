@@ -1,24 +1,13 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { DEPLOYED_POLICY, FetchError, safeFetch, type FetchPolicy } from '../../functions/recordings/fetch.ts';
-import { WAV, redirect, serve, startVendor, type Vendor } from './support.ts';
+import { DEPLOYED_POLICY, safeFetch } from '../../functions/recordings/fetch.ts';
+import { LOOPBACK_POLICY as LOCAL, WAV, fetchFailure as failure, redirect, serve, startVendor, type Vendor } from './support.ts';
 
 /** The fetcher on its own, against real servers on 127.0.0.1: what the deployed policy refuses, and the hop rules. */
 
 let vendor: Vendor;
-const LOCAL: FetchPolicy = { ...DEPLOYED_POLICY, addresses: 'allow-loopback', idleTimeoutMs: 1_000, connectTimeoutMs: 1_000 };
 
 beforeAll(async () => { vendor = await startVendor(); });
 afterAll(async () => { await vendor.stop(); });
-
-async function failure(p: Promise<unknown>): Promise<FetchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof FetchError) return err;
-    throw err;
-  }
-  throw new Error('expected the fetch to fail');
-}
 
 describe('safeFetch', () => {
   it('deployed: http is refused before any connection', async () => {

@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { DEPLOYED_POLICY, FetchError, type FetchPolicy } from '../../functions/recordings/fetch.ts';
 import { synthflow, vapi, type FetchContext } from '../../functions/recordings/sources.ts';
 import type { Secrets } from '#shared/config';
-import { WAV, bearerOnly, redirect, serve, startVendor, status, type Vendor } from './support.ts';
+import { LOOPBACK_POLICY as LOCAL, WAV, bearerOnly, fetchFailure as failure, redirect, serve, startVendor, status, type Vendor } from './support.ts';
 
 /**
  * The per-source fetch strategies on their own, against a real vendor stand-in:
@@ -11,21 +10,10 @@ import { WAV, bearerOnly, redirect, serve, startVendor, status, type Vendor } fr
  */
 
 let vendor: Vendor;
-const LOCAL: FetchPolicy = { ...DEPLOYED_POLICY, addresses: 'allow-loopback', idleTimeoutMs: 1_000, connectTimeoutMs: 1_000 };
 const ctx = (secrets: Secrets): FetchContext => ({ policy: LOCAL, secrets, synthflowApiUrl: `${vendor.url}/v2/`, vapiApiUrl: `${vendor.url}/` });
 
 beforeAll(async () => { vendor = await startVendor(); });
 afterAll(async () => { await vendor.stop(); });
-
-async function failure(p: Promise<unknown>): Promise<FetchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof FetchError) return err;
-    throw err;
-  }
-  throw new Error('expected the fetch to fail');
-}
 
 const apiCalls = (prefix: string) => vendor.requests.filter((q) => q.path.startsWith(prefix));
 

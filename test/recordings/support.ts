@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { setLogSink } from '#shared/log';
 import type { Recording } from '#shared/model';
 import { getItem } from '../support/storage.ts';
+import { DEPLOYED_POLICY, FetchError, type FetchPolicy } from '../../functions/recordings/fetch.ts';
 
 /** Real audio bytes: the sample WAV of events/ and a real MP3. */
 export const WAV = readFileSync(new URL('../../events/payloads/watsonx/recording.wav', import.meta.url));
@@ -116,3 +117,17 @@ export async function eventually<T>(check: () => Promise<T | undefined>, ms = 20
 }
 
 export type { APIGatewayProxyEventV2 };
+
+/** The deployed fetch policy with loopback allowed (the vendor stand-in listens on 127.0.0.1) and short timeouts. */
+export const LOOPBACK_POLICY: FetchPolicy = { ...DEPLOYED_POLICY, addresses: 'allow-loopback', idleTimeoutMs: 1_000, connectTimeoutMs: 1_000 };
+
+/** The FetchError a fetch ends with; any other outcome fails the test. */
+export async function fetchFailure(p: Promise<unknown>): Promise<FetchError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof FetchError) return err;
+    throw err;
+  }
+  throw new Error('expected the fetch to fail');
+}
