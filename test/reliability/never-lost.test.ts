@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../lib/embedded.ts';
+import { startEmbeddedStorage, ensureBucketAndTable, type EmbeddedStorage } from '../../lib/embedded.ts';
 import { inspector, type Inspector } from '../../lib/inspect.ts';
-import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
+import { loadBehindProxy, outcomeOf, stopBehindProxy, type Handlers } from './support/handlers.ts';
 import { sampleEnvironment, watsonxDelivery, type Delivery } from '../../lib/traffic.ts';
 import { volubileRequest } from '../../lib/requests.ts';
 import type * as ReindexCore from '../../lib/reindex/core.ts';
@@ -57,19 +56,12 @@ beforeAll(async () => {
         .catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const dynamoEndpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  Object.assign(process.env, sdkEnvironment({ s3Endpoint: storage.s3Endpoint, dynamoEndpoint }), secrets, { BUCKET_NAME: BUCKET, TABLE_NAME: TABLE });
   look = inspector(storage, BUCKET, TABLE);
-  (await import('#shared/log')).setLogSink(() => undefined);
-  handlers = await loadHandlers();
-  core = await import('../../lib/reindex/core.ts');
+  ({ handlers, core } = await loadBehindProxy(storage, proxy, 'dynamodb', { ...secrets, BUCKET_NAME: BUCKET, TABLE_NAME: TABLE }));
 });
 
 afterAll(async () => {
-  look?.destroy();
-  await new Promise<void>((resolve) => proxy?.close(() => resolve()));
-  await storage?.stop();
+  await stopBehindProxy(look, proxy, storage);
 });
 
 /** A correctly signed Volubile delivery of the sample call with `extra` fields merged in. */

@@ -1,12 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { startEmbeddedStorage, sdkEnvironment, ensureBucketAndTable, type EmbeddedStorage } from '../../lib/embedded.ts';
+import { startEmbeddedStorage, ensureBucketAndTable, type EmbeddedStorage } from '../../lib/embedded.ts';
 import { inspector, type Inspector } from '../../lib/inspect.ts';
-import { loadHandlers, outcomeOf, type Handlers } from './support/handlers.ts';
+import { loadBehindProxy, outcomeOf, stopBehindProxy, type Handlers } from './support/handlers.ts';
 import { sampleEnvironment, type Delivery } from '../../lib/traffic.ts';
 import { watsonxRequest } from '../../lib/requests.ts';
 import { wrapMulaw } from '../../functions/audio-webhook/wav.ts';
@@ -72,18 +71,11 @@ beforeAll(async () => {
       );
     });
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const s3Endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  Object.assign(process.env, sdkEnvironment({ s3Endpoint, dynamoEndpoint: storage.dynamoEndpoint }), secrets, { BUCKET_NAME: BUCKET, TABLE_NAME: TABLE });
-  (await import('#shared/log')).setLogSink(() => undefined);
-  handlers = await loadHandlers();
-  core = await import('../../lib/reindex/core.ts');
+  ({ handlers, core } = await loadBehindProxy(storage, proxy, 's3', { ...secrets, BUCKET_NAME: BUCKET, TABLE_NAME: TABLE }));
 });
 
 afterAll(async () => {
-  look?.destroy();
-  await new Promise<void>((resolve) => proxy?.close(() => resolve()));
-  await storage?.stop();
+  await stopBehindProxy(look, proxy, storage);
 });
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
