@@ -4,12 +4,14 @@ import type { WebhookRequest } from '#shared/request';
 import { createStorage, createStorageClients } from '#shared/storage';
 import { alongside, createQueueClient, queueRecordings, warmQueue } from '#shared/recording-queue';
 import type { Settings } from '#shared/config';
+import { declarationOf } from '#shared/sources';
 import { PROVIDERS, PROVIDER_NAMES, findProvider, type CallProvider } from './providers/index.ts';
 
 /**
  * POST /call-completed/<provider>: the registry's call-completed sources (Volubile, Synthflow, Vapi).
  * provider → content type → authenticate (raw bytes) → interpret → store → respond.
- * JSON sources have no best-effort index write: storage down is a 503 the vendor retries.
+ * Storage down is a 503 the vendor retries; a source the registry marks `deliveredOnce` (Vapi)
+ * is answered `archived` instead once its bytes are safe, as watsonx is.
  */
 
 const storage = createStorage(createStorageClients());
@@ -95,7 +97,7 @@ export const handler = webhookHandler(
     const { sk, version } = read;
     const call = provider.withApiRecordings ? provider.withApiRecordings(read.call, await secrets()) : read.call;
     const result = await alongside(
-      storage.store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log),
+      storage.store(settings, { call, sk, version, raw, receivedAt: req.receivedAt }, log, { indexBestEffort: declarationOf(provider.source).deliveredOnce === true }),
       queueRecordings(queue, settings.recordingsQueueUrl, call, sk, log),
     );
     return { source: provider.source, outcome: result.outcome, previous, body: { source: provider.source, callId: call.callId } };

@@ -104,6 +104,13 @@ export interface SourceDeclaration {
    * `credentials`: the outbound secrets that fetcher presents.
    */
   readonly recordings?: { readonly credentials: readonly string[] };
+  /**
+   * The vendor sends each delivery once and never retries it. Once its bytes
+   * are in the archive, an index write that fails is answered 2xx `archived`
+   * (counted as IndexWriteFailed, which pages; the runbook's answer is a
+   * reindex) rather than a 503 nobody would act on.
+   */
+  readonly deliveredOnce?: true;
   /** How to fill in the vendor's console (`npm run urls`), one line each. */
   readonly setup: readonly string[];
   readonly samples: readonly SampleDeclaration[];
@@ -201,6 +208,7 @@ export const SOURCE_REGISTRY = {
     path: '/call-completed/vapi',
     methods: ['POST'],
     item: 'call',
+    deliveredOnce: true,
     output: 'VapiWebhookUrl',
     credentials: [
       { name: 'VAPI_WEBHOOK_SECRET', role: 'signing-secret', label: 'HMAC credential secret (x-vapi-signature)', vendorStep: 'create an HMAC credential in Vapi', rotate: 'Vapi → the HMAC credential: the secret you gave with --value is now accepted beside the old one; switch the credential to it' },

@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import { startEmbeddedStorage, ensureBucketAndTable, type EmbeddedStorage } from '../../lib/embedded.ts';
 import { inspector, type Inspector } from '../../lib/inspect.ts';
 import { loadBehindProxy, outcomeOf, stopBehindProxy, type Handlers } from './support/handlers.ts';
-import { sampleEnvironment, watsonxDelivery, type Delivery } from '../../lib/traffic.ts';
+import { registryDelivery, sampleEnvironment, volubileDelivery, watsonxDelivery, type Delivery } from '../../lib/traffic.ts';
+import { SOURCES, declarationOf } from '#shared/sources';
 import { volubileRequest } from '../../lib/requests.ts';
 import type * as ReindexCore from '../../lib/reindex/core.ts';
 import { fitRecord, MAX_ITEM_NESTING } from '#shared/item-fit';
@@ -177,5 +178,34 @@ describe('watsonx with the index write failed', () => {
       await storage.startDynamo();
     }
     expect(await look.listKeys(`audio/watsonx/`)).toEqual(expect.arrayContaining([expect.stringContaining(`/${d.callId}/`)]));
+  });
+});
+
+describe('a source that delivers once (the registry says the vendor never retries) with the index write failed', () => {
+  const once = SOURCES.filter((s) => declarationOf(s).deliveredOnce);
+
+  it('is declared for Vapi, which sends its end-of-call report once', () => {
+    expect(once).toContain('vapi');
+  });
+
+  it.each(once)('%s: archived and not indexed (2xx), its raw body in the bucket; a source that retries gets the 503 it retries on', async (source) => {
+    const d = await registryDelivery(secrets, source);
+    const control = volubileDelivery(secrets);
+    await storage.stopDynamo();
+    let res: Awaited<ReturnType<Handlers['invoke']>>;
+    let retried: Awaited<ReturnType<Handlers['invoke']>>;
+    try {
+      res = await handlers.invoke(d);
+      retried = await handlers.invoke(control);
+    } finally {
+      await storage.startDynamo();
+    }
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(String(res.body))).toMatchObject({ outcome: 'archived', indexed: false, message: expect.stringContaining('archived, not indexed') });
+    expect(await look.listKeys(`${declarationOf(source).archive.raw}`)).toEqual(expect.arrayContaining([expect.stringContaining(`/${d.callId}/`)]));
+    expect(retried.statusCode).toBe(503);
+    // The reindex the answer asks for indexes it.
+    await core.reindex({ s3: look.s3, bucketName: BUCKET, tableName: TABLE, settings, sources: [source] });
+    expect(await look.itemsOf(source, d.callId)).toHaveLength(1);
   });
 });
