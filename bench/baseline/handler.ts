@@ -17,10 +17,14 @@ const unsent = () => ({ abortSignal: AbortSignal.abort() });
 const Key = { PK: 'WARM-UP', SK: 'WARM-UP' };
 const TableName = process.env.TABLE_NAME ?? 'baseline';
 
+const secretArn = process.env.SECRET_ARN;
+
 await Promise.allSettled([
+  secretArn ? import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) =>
+    new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }))) : undefined,
   s3.send(new PutObjectCommand({ Bucket: process.env.BUCKET_NAME ?? 'baseline', Key: 'warm-up', Body: new Uint8Array(1), IfNoneMatch: '*' }), unsent()),
   ddb.send(new PutCommand({ TableName, Item: { ...Key, version: 0 }, ConditionExpression: 'attribute_not_exists(PK)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }), unsent()),
-  ddb.send(new GetCommand({ TableName, Key, ConsistentRead: true }), process.env.SECRET_ARN ? { abortSignal: AbortSignal.timeout(1_000) } : unsent()),
+  ddb.send(new GetCommand({ TableName, Key, ConsistentRead: true }), secretArn ? { abortSignal: AbortSignal.timeout(1_000) } : unsent()),
 ]);
 
 export const handler = async (): Promise<{ statusCode: number; body: string }> => ({
