@@ -1,5 +1,6 @@
 import { normalizePhone } from './phone.ts';
 import { parseJsonObject } from './json.ts';
+import { hmacSha256, safeEqual } from './auth.ts';
 
 /**
  * Init-time warm-up: first-use work (SDK request pipelines, ICU time-zone
@@ -22,10 +23,11 @@ export function unsent(): { abortSignal: AbortSignal } {
 /** A fictional number (NANP 555-01xx is reserved for fiction): parsed once so the phone metadata is loaded. */
 const FICTIONAL_NUMBER = '+1 415 555 0100';
 
-/** The shared parsers every source's interpreter uses. */
+/** The shared parsers every source's interpreter uses, and the HMAC and constant-time compare every credential check uses. */
 export function warmParsers(defaultPhoneRegion: string): void {
   normalizePhone(FICTIONAL_NUMBER, defaultPhoneRegion);
   parseJsonObject(new TextEncoder().encode('{"warm":[1,"up"]}'));
+  safeEqual(hmacSha256('warm-up', 'warm-up').toString('hex'), 'warm-up');
 }
 
 /** Runs each step, sequentially, ignoring failures: a step that fails leaves its work to the first request. */
