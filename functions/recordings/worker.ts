@@ -34,7 +34,7 @@ const Message = v.object({
   recordingId: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
 });
 
-/** How long a message that found no index item waits before its one second look. */
+/** How long a message that found no index item waits before its second look. */
 export const INDEX_SETTLE_SECONDS = 5;
 
 function parseMessage(body: string): RecordingMessage | undefined {

@@ -78,6 +78,9 @@ export function errorResponse(err: HttpError): APIGatewayProxyStructuredResultV2
 let settings: Settings | undefined;
 let secrets: SecretsProvider | undefined;
 
+/** The deployed configuration: the secrets come from Secrets Manager, and Lambda fixed the environment before init. */
+const deployed = (): boolean => Boolean(process.env.SECRET_ARN?.trim());
+
 /**
  * In AWS (SECRET_ARN set) the first secret fetch starts when the handler is
  * built, beside the warm-up (warmInit), and its composition root awaits
@@ -87,7 +90,7 @@ let secrets: SecretsProvider | undefined;
  * answers 503 if it fails again.
  */
 function startSecrets(): Promise<void> {
-  if (secrets || !process.env.SECRET_ARN?.trim()) return Promise.resolve();
+  if (secrets || !deployed()) return Promise.resolve();
   try {
     secrets = createSecretsProvider();
     return secrets.ready;
@@ -106,11 +109,10 @@ async function warmInit(opts: HandlerOptions): Promise<void> {
   } catch {
     return; // every request answers the configuration error itself
   }
-  const deployed = Boolean(process.env.SECRET_ARN?.trim());
   await warmUp([
     () => warmParsers(valid.defaultPhoneRegion),
     ...(opts.warm?.code?.(valid) ?? []),
-    ...(deployed ? opts.warm?.clients?.(valid) ?? [] : []),
+    ...(deployed() ? opts.warm?.clients?.(valid) ?? [] : []),
   ]);
 }
 
